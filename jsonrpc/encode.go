@@ -1,0 +1,55 @@
+package jsonrpc
+
+import (
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
+
+// ErrorResponse encodes a JSON-RPC error response to id (Null when the id
+// is unknown). data may be nil. The result has no trailing newline.
+func ErrorResponse(id ID, code int64, message string, data any) []byte {
+	if id.IsZero() {
+		id = Null
+	}
+	e := Error{Code: code, Message: message}
+	if data != nil {
+		if raw, err := json.Marshal(data); err == nil {
+			e.Data = raw
+		}
+	}
+	body, err := json.Marshal(&e)
+	if err != nil { // only invalid UTF-8 in message can get here
+		body, _ = json.Marshal(&Error{Code: code, Message: "invalid error message"})
+	}
+	return envelopeWith(id, "error", body)
+}
+
+// ResultResponse encodes a JSON-RPC result response to id.
+func ResultResponse(id ID, result jsontext.Value) []byte {
+	return envelopeWith(id, "result", result)
+}
+
+// Notify encodes a notification with the given params (nil for none).
+func Notify(method string, params jsontext.Value) ([]byte, error) {
+	q, err := jsontext.AppendQuote(nil, method)
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(`{"jsonrpc":"2.0","method":`), q...)
+	if params != nil {
+		b = append(b, `,"params":`...)
+		b = append(b, params...)
+	}
+	return append(b, '}'), nil
+}
+
+func envelopeWith(id ID, member string, value []byte) []byte {
+	b := make([]byte, 0, len(value)+len(id.raw)+40)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, id.raw...)
+	b = append(b, `,"`...)
+	b = append(b, member...)
+	b = append(b, `":`...)
+	b = append(b, value...)
+	return append(b, '}')
+}
