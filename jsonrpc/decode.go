@@ -16,13 +16,14 @@ import (
 // Tool schemas and structured results nest, but not deeper than this.
 const DefaultMaxDepth = 128
 
-// DecodeError explains why a message was refused. When the message was a
-// request whose id could still be read, ID holds it so that the peer can be
-// answered; otherwise ID is zero.
+// DecodeError explains why a message was refused. When the message's id
+// could still be read, ID holds it (with HasMethod telling a request from a
+// response) so that the right party can be answered; otherwise ID is zero.
 type DecodeError struct {
-	ID     ID
-	Reason string
-	Err    error
+	ID        ID
+	HasMethod bool
+	Reason    string
+	Err       error
 }
 
 func (e *DecodeError) Error() string {
@@ -67,18 +68,22 @@ func IsBatch(b []byte) bool {
 // Decode validates b as one JSON-RPC message (not a batch) and classifies
 // it. The Message aliases b.
 func (d *Decoder) Decode(b []byte) (*Message, error) {
-	m, err := d.decode(b)
+	var env envelope
+	m, err := d.decode(b, &env)
 	if err != nil {
-		var de *DecodeError
-		if errors.As(err, &de) {
-			return nil, de
+		de, ok := err.(*DecodeError)
+		if !ok {
+			de = &DecodeError{Reason: "invalid JSON", Err: err}
 		}
-		return nil, &DecodeError{Reason: "invalid JSON", Err: err}
+		if !env.idValue.IsNull() {
+			de.ID, de.HasMethod = env.idValue, env.method
+		}
+		return nil, de
 	}
 	return m, nil
 }
 
-func (d *Decoder) decode(b []byte) (*Message, error) {
+func (d *Decoder) decode(b []byte, env *envelope) (*Message, error) {
 	d.dec.Reset(bytes.NewBuffer(b), d.options()...)
 	tok, err := d.dec.ReadToken()
 	if err != nil {
@@ -88,9 +93,8 @@ func (d *Decoder) decode(b []byte) (*Message, error) {
 		return nil, &DecodeError{Reason: "message is not a JSON object"}
 	}
 	m := &Message{Raw: b}
-	var env envelope
 	for d.dec.PeekKind() != '}' {
-		if err := d.member(b, m, &env); err != nil {
+		if err := d.member(b, m, env); err != nil {
 			return nil, err
 		}
 	}
@@ -98,7 +102,7 @@ func (d *Decoder) decode(b []byte) (*Message, error) {
 		return nil, err
 	}
 	if _, err := d.dec.ReadToken(); !errors.Is(err, io.EOF) {
-		return nil, &DecodeError{ID: env.requestID(m), Reason: "trailing data after the message"}
+		return nil, &DecodeError{Reason: "trailing data after the message"}
 	}
 	if err := env.classify(m); err != nil {
 		return nil, err
@@ -110,13 +114,6 @@ func (d *Decoder) decode(b []byte) (*Message, error) {
 type envelope struct {
 	version, id, method bool
 	idValue             ID
-}
-
-func (e *envelope) requestID(m *Message) ID {
-	if e.method && !e.idValue.IsNull() {
-		return e.idValue
-	}
-	return ID{}
 }
 
 func (d *Decoder) member(b []byte, m *Message, env *envelope) error {
@@ -185,9 +182,9 @@ func (e *envelope) classify(m *Message) error {
 	m.ID = e.idValue
 	switch {
 	case !e.version:
-		return &DecodeError{ID: e.requestID(m), Reason: `missing "jsonrpc": "2.0"`}
+		return &DecodeError{Reason: `missing "jsonrpc": "2.0"`}
 	case e.method && (m.Result != nil || m.Error != nil):
-		return &DecodeError{ID: e.requestID(m), Reason: "a message with a method cannot carry a result or an error"}
+		return &DecodeError{Reason: "a message with a method cannot carry a result or an error"}
 	case e.method && m.ID.IsNull():
 		return &DecodeError{Reason: "a request id must not be null"}
 	case e.method && e.id:

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 func TestDecodeClassifies(t *testing.T) {
@@ -189,6 +191,22 @@ func TestFold(t *testing.T) {
 	for _, c := range [][2]string{{"Name", "name"}, {"argument\u017f", "arguments"}, {"\u212a", "k"}, {"abc", "abc"}} {
 		if Fold(c[0]) != Fold(c[1]) {
 			t.Errorf("Fold(%q) != Fold(%q)", c[0], c[1])
+		}
+	}
+}
+
+func TestFields(t *testing.T) {
+	names := []string{"name", "arguments"}
+	out := make([]jsontext.Value, 2)
+	if err := Fields(jsontext.Value(`{"name":"a","arguments":{"x":1},"_meta":{}}`), names, out); err != nil {
+		t.Fatal(err)
+	}
+	if string(out[0]) != `"a"` || string(out[1]) != `{"x":1}` {
+		t.Errorf("out = %q", out)
+	}
+	for _, bad := range []string{`{"Name":"a"}`, `{"name":"a","argument\u017f":{}}`, `{"NAME":"x","arguments":{}}`, `[1]`} {
+		if err := Fields(jsontext.Value(bad), names, out); err == nil {
+			t.Errorf("Fields(%s) accepted", bad)
 		}
 	}
 }

@@ -40,6 +40,16 @@ func StringID(s string) ID {
 	return ID{raw: string(b), key: "s:" + s}
 }
 
+// ParseID validates a JSON value as a request id, as found for example in
+// the requestId of a cancellation.
+func ParseID(v jsontext.Value) (ID, bool) {
+	id, ok := parseID(v)
+	if !ok || id.IsNull() {
+		return ID{}, false
+	}
+	return id, true
+}
+
 // parseID validates an id value. Only strings and integers in canonical
 // form are accepted: MCP forbids null ids on requests, and fractions,
 // exponents or leading zeros invite disagreement about which request an

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/mcpwarden/mcpwarden/audit"
+	"github.com/mcpwarden/mcpwarden/filter"
+	"github.com/mcpwarden/mcpwarden/jsonrpc"
+	"github.com/mcpwarden/mcpwarden/profile"
+	"github.com/mcpwarden/mcpwarden/proxy"
+	"github.com/mcpwarden/mcpwarden/supervise"
+)
+
+const runUsage = `Usage: mcpwarden run [flags] -- CMD [ARGS...]
+
+Starts CMD as an MCP server speaking on stdio, and relays its JSON-RPC
+messages to and from this process's stdin and stdout, enforcing a profile.
+
+Flags:
+`
+
+// runFlags are the options of "mcpwarden run".
+type runFlags struct {
+	profile    string
+	auditLog   string
+	maxMessage string
+	grace      time.Duration
+	bestEffort bool
+}
+
+func parseRunFlags(args []string, stderr io.Writer) (*runFlags, []string, error) {
+	f := &runFlags{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, runUsage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, "\nExample:\n  mcpwarden run --profile filesystem -- npx -y @modelcontextprotocol/server-filesystem ~/work\n")
+	}
+	fs.StringVar(&f.profile, "profile", "", "built-in profile `NAME` or TOML `FILE` (default: the built-in profile matching CMD, else \"default\")")
+	fs.StringVar(&f.auditLog, "audit-log", "", "audit log `FILE` (default: $XDG_STATE_HOME/mcpwarden/SERVER.jsonl)")
+	fs.StringVar(&f.maxMessage, "max-message-size", "16MiB", "largest JSON-RPC message accepted in either direction")
+	fs.DurationVar(&f.grace, "grace", 5*time.Second, "how long the server gets to exit at each stage of stopping (stdin closed, SIGTERM, SIGKILL)")
+	fs.BoolVar(&f.bestEffort, "best-effort", false, "start even when the kernel lacks a sandbox feature the profile asks for (warns instead)")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	argv := fs.Args()
+	if len(argv) == 0 {
+		fs.Usage()
+		return nil, nil, errors.New("no server command given after --")
+	}
+	return f, argv, nil
+}
+
+func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	f, argv, err := parseRunFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 2
+	}
+	code, err := run(f, argv, stdin, stdout, stderr)
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 1
+	}
+	return code
+}
+
+// sandboxWarning is reported, and recorded in every audit record, until
+// the kernel sandbox enforces [sandbox].
+const sandboxWarning = "sandbox not enforced by this version: the server runs with the user's rights; the tool policy and audit log are enforced"
+
+func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	prof, err := chooseProfile(f.profile, argv)
+	if err != nil {
+		return 1, err
+	}
+	maxMsg, err := profile.ParseSize(f.maxMessage)
+	if err != nil || maxMsg < 1024 || maxMsg > 1<<30 {
+		return 2, fmt.Errorf("--max-message-size %q: want a size between 1KiB and 1GiB", f.maxMessage)
+	}
+	policy, err := filter.New(filter.Rules(prof.Tools), filter.Rules(prof.Resources), filter.Rules(prof.Prompts))
+	if err != nil {
+		return 1, fmt.Errorf("profile %s: %w", prof.Origin, err)
+	}
+	auditLog, err := openAudit(f.auditLog, prof.Server.Name)
+	if err != nil {
+		return 1, err
+	}
+	defer auditLog.Close()
+	diag(stderr, "warning: %s", sandboxWarning)
+
+	proc, serverIn, serverOut, err := supervise.Start(supervise.Spec{Argv: argv, Stderr: stderr})
+	if err != nil {
+		return 1, err
+	}
+	px := proxy.New(proxy.Config{
+		Policy:         policy,
+		Audit:          auditLog,
+		Diag:           func(msg string) { diag(stderr, "%s", msg) },
+		MaxMessageSize: int(maxMsg),
+		MaxDepth:       jsonrpc.DefaultMaxDepth,
+		Warnings:       []string{sandboxWarning},
+	}, proxy.Streams{ClientIn: stdin, ClientOut: stdout, ServerIn: serverIn, ServerOut: serverOut})
+
+	stopSignals := relaySignals(proc)
+	defer stopSignals()
+	go func() {
+		<-px.ClientGone()
+		proc.Stop(f.grace)
+	}()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		px.Run(func() string { return serverEnding(proc) })
+	}()
+	select {
+	case <-done:
+	case <-proc.Done():
+		// A process the server started may still hold its stdout open; once
+		// the server is gone, give the pump a moment and then cut it off.
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			serverOut.Close()
+			<-done
+		}
+	}
+	px.CloseServerInput()
+	proc.Stop(f.grace)
+	return proc.ExitCode(), nil
+}
+
+// serverEnding says how the server ended once its output has closed.
+func serverEnding(proc *supervise.Process) string {
+	select {
+	case <-proc.Done():
+		return proc.Describe()
+	case <-time.After(time.Second):
+		return "closed its output"
+	}
+}
+
+func chooseProfile(flagValue string, argv []string) (*profile.Profile, error) {
+	if flagValue != "" {
+		return profile.Resolve(flagValue)
+	}
+	return profile.Select(argv)
+}
+
+func openAudit(path, server string) (*audit.Log, error) {
+	if path == "" {
+		var err error
+		if path, err = audit.DefaultPath(server); err != nil {
+			return nil, fmt.Errorf("audit log: %w (pass --audit-log FILE)", err)
+		}
+	}
+	l, err := audit.Open(path, server, newSessionID())
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return l, nil
+}
+
+func newSessionID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// relaySignals passes the signals that ask mcpwarden to stop on to the
+// server, which decides how to stop; mcpwarden exits when it has. SIGPIPE
+// is caught so that a client that goes away makes writes fail instead of
+// killing mcpwarden before it has stopped the server.
+func relaySignals(proc *supervise.Process) (stop func()) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGPIPE)
+	go func() {
+		for sig := range ch {
+			if s, ok := sig.(syscall.Signal); ok && s != syscall.SIGPIPE {
+				proc.Signal(s)
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(ch) }
+}

@@ -1,0 +1,202 @@
+// Package proxy is the message pump between an MCP client and the server
+// mcpwarden supervises. Every line in either direction is decoded by the
+// strict jsonrpc decoder, classified, checked against the policy, and only
+// then forwarded as the very bytes that were validated. Requests are
+// tracked by id so that the client gets exactly one answer to each, even
+// when mcpwarden refuses the call or the server dies.
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcpwarden/mcpwarden/audit"
+	"github.com/mcpwarden/mcpwarden/filter"
+	"github.com/mcpwarden/mcpwarden/jsonrpc"
+)
+
+// Config holds what a Proxy enforces and where it reports.
+type Config struct {
+	Policy *filter.Policy
+	Audit  *audit.Log
+	// Diag receives one-line diagnostics, without the "mcpwarden: " prefix.
+	Diag func(msg string)
+	// MaxMessageSize and MaxDepth bound every message in both directions
+	// (jsonrpc defaults when zero).
+	MaxMessageSize int
+	MaxDepth       int
+	// Warnings are copied into every audit record, e.g. sandbox features
+	// that were missing under --best-effort.
+	Warnings []string
+}
+
+// Streams are the four ends a Proxy pumps between.
+type Streams struct {
+	ClientIn  io.Reader      // what the client sends (mcpwarden's stdin)
+	ClientOut io.Writer      // what the client reads (mcpwarden's stdout)
+	ServerIn  io.WriteCloser // the server's stdin
+	ServerOut io.Reader      // the server's stdout
+}
+
+// Proxy pumps one session. Create it with New and call Run once.
+type Proxy struct {
+	cfg     Config
+	streams Streams
+
+	client lineWriter // to the client
+	server lineWriter // to the server
+
+	fromClient *jsonrpc.Tracker[*call]   // client requests awaiting the server
+	fromServer *jsonrpc.Tracker[*call]   // server requests awaiting the client
+	version    atomic.Pointer[string]    // negotiated protocol version
+	clientGone chan struct{}             // closed when the client stops sending
+	goneOnce   sync.Once
+	exitReason atomic.Pointer[string]    // how the server ended, once known
+}
+
+// call is a request in flight.
+type call struct {
+	id      jsonrpc.ID
+	method  string
+	target  string // tool name, resource URI or prompt name; "" if none
+	audited bool
+	start   time.Time
+}
+
+// New returns a Proxy for the given streams.
+func New(cfg Config, s Streams) *Proxy {
+	if cfg.Diag == nil {
+		cfg.Diag = func(string) {}
+	}
+	p := &Proxy{
+		cfg:        cfg,
+		streams:    s,
+		client:     lineWriter{w: s.ClientOut},
+		server:     lineWriter{w: s.ServerIn, c: s.ServerIn},
+		fromClient: jsonrpc.NewTracker[*call](),
+		fromServer: jsonrpc.NewTracker[*call](),
+		clientGone: make(chan struct{}),
+	}
+	return p
+}
+
+// ClientGone is closed when the client has closed its side (end of input
+// or a failed write), so the caller can start stopping the server.
+func (p *Proxy) ClientGone() <-chan struct{} { return p.clientGone }
+
+// SetServerExit records how the server ended ("exited with status 1"); the
+// answers to requests the server never answered say so.
+func (p *Proxy) SetServerExit(reason string) { p.exitReason.Store(&reason) }
+
+// Run pumps messages until the server's output ends, then answers every
+// request still in flight with an error and returns. The client side is
+// read concurrently; when it ends, the server's stdin is closed.
+func (p *Proxy) Run(serverEnded func() string) {
+	go p.pumpClient()
+	p.pumpServer()
+	reason := "closed its output"
+	if serverEnded != nil {
+		reason = serverEnded()
+	}
+	p.answerOrphans(reason)
+}
+
+func (p *Proxy) markClientGone() {
+	p.goneOnce.Do(func() {
+		close(p.clientGone)
+		if err := p.server.close(); err != nil {
+			p.diag("closing the server's input: %v", err)
+		}
+	})
+}
+
+// answerOrphans answers every request the server will now never answer.
+func (p *Proxy) answerOrphans(reason string) {
+	for _, c := range p.fromClient.Close() {
+		msg := "MCP server " + reason + " before answering"
+		p.reply(c.id, jsonrpc.CodeServerGone, "mcpwarden: "+msg, nil)
+		p.outcome(c, "server_exited", msg)
+	}
+}
+
+func (p *Proxy) protocolVersion() string {
+	if v := p.version.Load(); v != nil {
+		return *v
+	}
+	return ""
+}
+
+func (p *Proxy) diag(format string, args ...any) {
+	p.cfg.Diag(fmt.Sprintf(format, args...))
+}
+
+// reply sends mcpwarden's own error answer to a client request.
+func (p *Proxy) reply(id jsonrpc.ID, code int64, msg string, data any) {
+	p.toClient(jsonrpc.ErrorResponse(id, code, msg, data))
+}
+
+func (p *Proxy) toClient(b []byte) {
+	if err := p.client.write(b); err != nil {
+		p.diag("writing to the client: %v", err)
+		p.markClientGone()
+	}
+}
+
+// toServer forwards b; it reports false if the server can no longer read.
+func (p *Proxy) toServer(b []byte) bool {
+	if err := p.server.write(b); err != nil {
+		if !errors.Is(err, errClosed) {
+			p.diag("writing to the server: %v", err)
+		}
+		return false
+	}
+	return true
+}
+
+var errClosed = errors.New("stream closed")
+
+// lineWriter writes whole messages under a lock, so that messages from
+// different goroutines never interleave and closing never cuts one short.
+type lineWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	c      io.Closer // nil if the stream is not ours to close
+	failed bool
+}
+
+var newline = []byte{'\n'}
+
+func (l *lineWriter) write(b []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failed {
+		return errClosed
+	}
+	if _, err := l.w.Write(b); err != nil {
+		l.failed = true
+		return err
+	}
+	if _, err := l.w.Write(newline); err != nil {
+		l.failed = true
+		return err
+	}
+	return nil
+}
+
+func (l *lineWriter) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failed = true
+	if l.c == nil {
+		return nil
+	}
+	return l.c.Close()
+}
+
+// CloseServerInput closes the server's stdin between messages, never in
+// the middle of one.
+func (p *Proxy) CloseServerInput() { p.markClientGone() }

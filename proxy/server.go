@@ -1,0 +1,183 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/filter"
+	"github.com/mcpwarden/mcpwarden/jsonrpc"
+)
+
+// pumpServer reads the server's messages until its output ends. Lines that
+// are not JSON-RPC never reach the client: they are reported on stderr,
+// where a server's log output belongs.
+func (p *Proxy) pumpServer() {
+	r := jsonrpc.NewReader(p.streams.ServerOut, p.cfg.MaxMessageSize)
+	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
+	for {
+		line, err := r.Next()
+		var tle *jsonrpc.TooLargeError
+		switch {
+		case errors.As(err, &tle):
+			p.serverTooLarge(tle)
+			continue
+		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
+			return
+		case err != nil:
+			p.diag("reading from the server: %v", err)
+			return
+		}
+		if jsonrpc.IsBatch(line) {
+			p.serverBatch(dec, line)
+			continue
+		}
+		m, err := dec.Decode(line)
+		if err != nil {
+			p.serverInvalid(err, line)
+			continue
+		}
+		p.fromServerMsg(m)
+	}
+}
+
+func (p *Proxy) serverInvalid(err error, line []byte) {
+	p.diag("dropped a line from the server that is not valid JSON-RPC (%v): %s", err, excerpt(line))
+	var de *jsonrpc.DecodeError
+	if errors.As(err, &de) && !de.ID.IsZero() && !de.HasMethod {
+		if c, ok := p.fromClient.Take(de.ID); ok {
+			p.reply(c.id, jsonrpc.CodeInternalError, "mcpwarden: the MCP server's response was invalid: "+de.Reason, nil)
+			p.outcome(c, "error", "invalid response: "+de.Reason)
+		}
+	}
+}
+
+func (p *Proxy) serverTooLarge(tle *jsonrpc.TooLargeError) {
+	env := jsonrpc.Recover(tle)
+	p.diag("dropped a message of %d bytes from the server (limit %d)", tle.Size, tle.Limit)
+	if env.HasMethod || env.ID.IsZero() {
+		return
+	}
+	if c, ok := p.fromClient.Take(env.ID); ok {
+		msg := fmt.Sprintf("mcpwarden: the MCP server's response of %d bytes exceeds the limit of %d bytes", tle.Size, tle.Limit)
+		p.reply(c.id, jsonrpc.CodeInternalError, msg, nil)
+		p.outcome(c, "error", msg)
+	}
+}
+
+func (p *Proxy) serverBatch(dec *jsonrpc.Decoder, line []byte) {
+	elems, err := dec.SplitBatch(line)
+	if err != nil {
+		p.serverInvalid(err, line)
+		return
+	}
+	allowed := batchesAllowed(p.protocolVersion())
+	if !allowed {
+		p.diag("the server sent a batch, which protocol version %s does not have", quoteVersion(p.protocolVersion()))
+	}
+	for _, e := range elems {
+		m, err := dec.Decode(e)
+		switch {
+		case err != nil:
+			p.serverInvalid(err, e)
+		case allowed:
+			p.fromServerMsg(m)
+		case m.Kind == jsonrpc.Response:
+			if c, ok := p.fromClient.Take(m.ID); ok {
+				p.reply(c.id, jsonrpc.CodeInternalError, "mcpwarden: the MCP server answered in a batch, which this protocol version does not allow", nil)
+				p.outcome(c, "error", "answer in a batch")
+			}
+		}
+	}
+}
+
+func (p *Proxy) fromServerMsg(m *jsonrpc.Message) {
+	switch m.Kind {
+	case jsonrpc.Response:
+		p.serverResponse(m)
+	case jsonrpc.Request:
+		c := &call{id: m.ID, method: m.Method}
+		if !p.fromServer.Add(m.ID, c) {
+			p.toServer(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with this id is already in flight", nil))
+			return
+		}
+		p.toClient(m.Raw)
+	case jsonrpc.Notification:
+		if m.Method == "notifications/cancelled" {
+			p.cancelled(m, p.fromServer)
+		}
+		if m.Method == "notifications/resources/updated" {
+			if f, err := fields(m.Params, "uri"); err == nil {
+				if uri, err := str(f[0], "uri"); err != nil || !p.cfg.Policy.Resource(uri).Allow {
+					return // a hidden resource does not change, as far as the client knows
+				}
+			}
+		}
+		p.toClient(m.Raw)
+	}
+}
+
+func (p *Proxy) serverResponse(m *jsonrpc.Message) {
+	c, ok := p.fromClient.Take(m.ID)
+	if !ok {
+		p.diag("dropped a response from the server to unknown request id %s", m.ID)
+		return
+	}
+	out := m.Raw
+	if m.Result != nil {
+		var err error
+		if out, err = p.checkResult(c, m); err != nil {
+			p.diag("refused the server's answer to %s: %v", c.method, err)
+			p.reply(c.id, jsonrpc.CodeInternalError, "mcpwarden: "+err.Error(), nil)
+			p.outcome(c, "error", err.Error())
+			return
+		}
+	}
+	p.toClient(out)
+	p.finished(c, m)
+}
+
+// checkResult applies the policy to a result and returns the message to
+// forward: the original bytes, or a rewritten response when entries were
+// hidden.
+func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
+	switch {
+	case filter.ListMethod(c.method):
+		filtered, hidden, err := p.cfg.Policy.FilterList(c.method, m.Result)
+		if err != nil {
+			return nil, fmt.Errorf("malformed %s result: %w", c.method, err)
+		}
+		if len(hidden) == 0 {
+			return m.Raw, nil
+		}
+		return jsonrpc.ResultResponse(m.ID, filtered), nil
+	case c.method == "initialize":
+		v, err := resultVersion(m.Result)
+		if err != nil {
+			return nil, err
+		}
+		if !knownVersion(v) {
+			return nil, fmt.Errorf("the MCP server chose protocol version %s, which mcpwarden does not know (supported: %s)", quoteVersion(v), versionList())
+		}
+		p.version.Store(&v)
+	}
+	return m.Raw, nil
+}
+
+func resultVersion(result jsontext.Value) (string, error) {
+	f, err := fields(result, "protocolVersion")
+	if err != nil {
+		return "", fmt.Errorf("malformed initialize result: %w", err)
+	}
+	return str(f[0], "protocolVersion")
+}
+
+func excerpt(b []byte) string {
+	const n = 200
+	if len(b) > n {
+		return fmt.Sprintf("%q… (%d bytes)", b[:n], len(b))
+	}
+	return fmt.Sprintf("%q", b)
+}

@@ -1,0 +1,157 @@
+// Package supervise starts the MCP server as a child process and owns its
+// life: signals reach it, it is stopped in stages when the client leaves,
+// and nothing it started outlives mcpwarden.
+package supervise
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Process is a running server.
+type Process struct {
+	cmd  *exec.Cmd
+	done chan struct{}
+
+	mu    sync.Mutex
+	state *os.ProcessState
+	err   error
+}
+
+// Spec says what to start.
+type Spec struct {
+	Argv   []string
+	Env    []string // nil: inherit mcpwarden's environment
+	Dir    string
+	Stderr io.Writer // the server's stderr; nil: mcpwarden's own
+}
+
+// Start starts the server in its own process group, with its stdin and
+// stdout as pipes returned to the caller. The server is killed if
+// mcpwarden dies without stopping it.
+func Start(s Spec) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err error) {
+	if len(s.Argv) == 0 {
+		return nil, nil, nil, errors.New("no server command given")
+	}
+	path, err := exec.LookPath(s.Argv[0])
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("server command %q: %w", s.Argv[0], err)
+	}
+	cmd := &exec.Cmd{Path: path, Args: s.Argv, Env: s.Env, Dir: s.Dir, Stderr: s.Stderr}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	// Pdeathsig fires when the thread that forked dies, not the process:
+	// fork from a locked thread that is never reused. Setpgid gives the
+	// server a group of its own, so its children can be signalled with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// Plain pipes rather than exec's StdoutPipe: Wait closes those as soon
+	// as the server exits, losing what it wrote last and never read.
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("server stdin: %w", err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, nil, nil, fmt.Errorf("server stdout: %w", err)
+	}
+	cmd.Stdin, cmd.Stdout = inR, outW
+	started := make(chan error, 1)
+	go func() {
+		// Never unlocked: the forking thread must live as long as
+		// mcpwarden, or the server would get its death signal early.
+		runtime.LockOSThread()
+		started <- cmd.Start()
+		select {}
+	}()
+	err = <-started
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, nil, nil, fmt.Errorf("starting %q: %w", s.Argv[0], err)
+	}
+	p = &Process{cmd: cmd, done: make(chan struct{})}
+	go p.wait()
+	return p, inW, outR, nil
+}
+
+func (p *Process) wait() {
+	err := p.cmd.Wait()
+	p.mu.Lock()
+	p.state, p.err = p.cmd.ProcessState, err
+	p.mu.Unlock()
+	// Whatever the server left behind in its group goes with it.
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	close(p.done)
+}
+
+// Pid returns the server's process id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Done is closed when the server has exited and been reaped.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// Signal sends sig to the server's process group.
+func (p *Process) Signal(sig syscall.Signal) {
+	select {
+	case <-p.done:
+	default:
+		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	}
+}
+
+// Stop ends the server in stages, giving it grace at each: it should
+// already be leaving because its input was closed; then SIGTERM; then
+// SIGKILL. It returns when the server is gone.
+func (p *Process) Stop(grace time.Duration) {
+	for _, sig := range []syscall.Signal{0, syscall.SIGTERM, syscall.SIGKILL} {
+		if sig != 0 {
+			p.Signal(sig)
+		}
+		select {
+		case <-p.done:
+			return
+		case <-time.After(grace):
+		}
+	}
+	<-p.done
+}
+
+// ExitCode returns the server's exit status as a shell reports it: the
+// status, or 128+N for death by signal N. It is valid after Done.
+func (p *Process) ExitCode() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == nil {
+		return 1
+	}
+	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return p.state.ExitCode()
+}
+
+// Describe says how the server ended, for messages: "exited with status
+// 1" or "was killed by signal 9 (killed)". It is valid after Done.
+func (p *Process) Describe() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state == nil {
+		return "ended"
+	}
+	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("was killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
+	}
+	return fmt.Sprintf("exited with status %d", p.state.ExitCode())
+}
