@@ -51,7 +51,7 @@ func (p *Proxy) clientInvalid(err error) {
 	p.diag("refused a message from the client: %v", err)
 	switch {
 	case de != nil && !de.ID.IsZero() && de.HasMethod:
-		p.reply(de.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: invalid request: "+de.Reason, nil)
+		p.reply(de.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: invalid request: "+de.Error(), nil)
 	case de != nil && !de.ID.IsZero():
 		// An invalid answer to a server request: the server gets an error
 		// instead, so that it does not wait for ever.

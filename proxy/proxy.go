@@ -50,12 +50,12 @@ type Proxy struct {
 	client lineWriter // to the client
 	server lineWriter // to the server
 
-	fromClient *jsonrpc.Tracker[*call]   // client requests awaiting the server
-	fromServer *jsonrpc.Tracker[*call]   // server requests awaiting the client
-	version    atomic.Pointer[string]    // negotiated protocol version
-	clientGone chan struct{}             // closed when the client stops sending
+	fromClient *jsonrpc.Tracker[*call] // client requests awaiting the server
+	fromServer *jsonrpc.Tracker[*call] // server requests awaiting the client
+	version    atomic.Pointer[string]  // negotiated protocol version
+	clientGone chan struct{}           // closed when the client stops sending
 	goneOnce   sync.Once
-	exitReason atomic.Pointer[string]    // how the server ended, once known
+	exitReason atomic.Pointer[string] // how the server ended, once known
 }
 
 // call is a request in flight.

@@ -1,0 +1,52 @@
+# mcpwarden: build, check and test targets. Run `make setup` once on a new
+# machine (Debian 12 with Go at /usr/local/go); `make test` runs it anyway.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := build
+# Steps depend on each other's side effects (setup installs what build
+# needs), so targets never run in parallel.
+.NOTPARALLEL:
+
+export PATH := /usr/local/go/bin:$(PATH)
+export CGO_ENABLED := 1
+
+GO ?= go
+FUZZTIME ?= 10s
+BIN := bin/mcpwarden
+
+.PHONY: build setup check-code test fuzz bench demo clean
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/mcpwarden
+
+setup:
+	bash scripts/setup.sh
+
+GO_FILES = $(shell find . \( -path ./.git -o -path ./bin -o -path ./e2e/npm/node_modules \) -prune -o -name '*.go' -print)
+
+check-code:
+	@unformatted=$$(gofmt -l $(GO_FILES) </dev/null); \
+	if [[ -n $$unformatted ]]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
+	@echo "gofmt: ok"
+	$(GO) vet ./...
+	bin/tools/staticcheck ./...
+
+test: setup build check-code
+	$(GO) test -race -count=1 ./...
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+bench: setup build
+	bash scripts/bench.sh
+
+demo: setup build
+	bash scripts/demo.sh
+
+# clean keeps bin/tools and e2e/npm/node_modules, which setup would only
+# install again.
+clean:
+	rm -f $(BIN) bin/bench.txt
+	$(GO) clean -testcache

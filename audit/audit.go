@@ -1,0 +1,344 @@
+// Package audit writes the audit log of mcpwarden: one JSON object a line,
+// one line for every decision about a client request and one for its outcome.
+//
+// The log must survive whatever ends mcpwarden or the server. Every record is
+// therefore built in memory and handed to the kernel with a single write(2) on
+// a file opened with O_APPEND: once [Log.Write] returns, the record is in the
+// page cache and outlives a SIGKILL of the process, and concurrent writers,
+// including other processes appending to the same file, never interleave
+// partial lines. Nothing is buffered in user space. Records reach stable
+// storage when the kernel writes them back, or at the latest on [Log.Close];
+// only a crash of the machine before then can lose them.
+//
+// The file is created with mode 0600 and its directories with mode 0700. An
+// existing file that is not a regular file, is a symbolic link, belongs to
+// another user, or is writable by group or others is refused, because
+// somebody else could alter or forge its records; an existing file that is
+// merely readable by others is narrowed to 0600.
+//
+// # Records
+//
+// Each line is a JSON object with these members, in this order; empty values
+// are omitted:
+//
+//	time         RFC 3339 time in UTC with nanoseconds
+//	server       the server name given to [Open]
+//	session      the session identifier given to [Open]
+//	event        "decision" or "outcome"
+//	method       the JSON-RPC method: tools/call, resources/read, prompts/get
+//	id           the JSON-RPC request id, as it appeared in the request
+//	             (a JSON number or string)
+//	target       what the request is about: the tool name for tools/call, the
+//	             resource URI for resources/read, the prompt name for
+//	             prompts/get; one member for all methods so that a single
+//	             query finds every record about a name
+//	decision     "allow" or "deny"
+//	reason       why the decision was taken
+//	outcome      how the request ended: "ok", "error", "isError",
+//	             "server_exited", "cancelled"
+//	error        the error message that went back to the client
+//	duration_ms  time from forwarding to answer, in milliseconds (a number)
+//	warnings     array of strings, e.g. sandbox features that are missing
+//	arguments    the request's arguments as embedded JSON, after
+//	             [RedactArguments]
+//
+// Text members longer than [MaxStringBytes] are truncated with a marker that
+// says how many bytes were dropped, so that records stay small.
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/rs/zerolog"
+)
+
+// Values of [Record.Event].
+const (
+	EventDecision = "decision"
+	EventOutcome  = "outcome"
+)
+
+// Values of [Record.Decision].
+const (
+	DecisionAllow = "allow"
+	DecisionDeny  = "deny"
+)
+
+// Values of [Record.Outcome].
+const (
+	OutcomeOK           = "ok"
+	OutcomeError        = "error"
+	OutcomeIsError      = "isError"
+	OutcomeServerExited = "server_exited"
+	OutcomeCancelled    = "cancelled"
+)
+
+// maxIDBytes bounds a request id that is embedded as raw JSON; longer ids
+// are recorded as truncated text.
+const maxIDBytes = 256
+
+// Record is one audited event. Zero-valued fields are left out of the line.
+type Record struct {
+	Event        string        // EventDecision or EventOutcome
+	Method       string        // tools/call, resources/read or prompts/get
+	RequestID    string        // the JSON-RPC id as its raw JSON text, e.g. `7` or `"a"`
+	Target       string        // tool name, resource URI or prompt name
+	Arguments    []byte        // raw JSON or nil; redacted by [Log.Write]
+	Decision     string        // DecisionAllow or DecisionDeny
+	Reason       string        // why the decision was taken
+	Outcome      string        // OutcomeOK, OutcomeError, ...
+	ErrorMessage string        // error returned to the client, if any
+	Duration     time.Duration // from forwarding the request to its answer
+	Warnings     []string      // conditions that weaken the guarantees
+}
+
+// Log is an append-only audit log file. It is safe for concurrent use.
+type Log struct {
+	path    string
+	server  string
+	session string
+
+	mu     sync.Mutex // serialises records and guards the fields below
+	file   *os.File
+	sink   *fileSink
+	logger zerolog.Logger
+}
+
+// fileSink hands each zerolog event to the file and keeps the error for
+// [Log.Write] to return. It reports success to zerolog, which would
+// otherwise print the failure on stderr and drop it.
+type fileSink struct {
+	file *os.File
+	err  error
+}
+
+func (s *fileSink) Write(p []byte) (int, error) {
+	_, s.err = s.file.Write(p)
+	return len(p), nil
+}
+
+// DefaultPath returns the log file for the named server:
+// $XDG_STATE_HOME/mcpwarden/SERVER.jsonl, or
+// $HOME/.local/state/mcpwarden/SERVER.jsonl when XDG_STATE_HOME is unset or
+// not absolute (as the XDG Base Directory specification requires). Bytes of
+// server other than ASCII letters, digits, '-', '_' and '.' become '_', as
+// does a leading '.', so the name cannot leave the directory or hide the file.
+func DefaultPath(server string) (string, error) {
+	name, err := fileName(server)
+	if err != nil {
+		return "", err
+	}
+	base := os.Getenv("XDG_STATE_HOME")
+	if !filepath.IsAbs(base) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("audit: default log path: %w", err)
+		}
+		if !filepath.IsAbs(home) {
+			return "", fmt.Errorf("audit: default log path: home directory %q is not absolute", home)
+		}
+		base = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(base, "mcpwarden", name+".jsonl"), nil
+}
+
+// maxFileNameBytes keeps the file name well below NAME_MAX (255).
+const maxFileNameBytes = 128
+
+func fileName(server string) (string, error) {
+	if server == "" {
+		return "", errors.New("audit: default log path: empty server name")
+	}
+	b := []byte(server[:min(len(server), maxFileNameBytes)])
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '_', c == '.' && i > 0:
+		default:
+			b[i] = '_'
+		}
+	}
+	return string(b), nil
+}
+
+// Open opens the log file at path for appending, creating it with mode 0600
+// and its missing parent directories with mode 0700. The server and session
+// strings are added to every record.
+func Open(path, server, session string) (*Log, error) {
+	if path == "" {
+		return nil, errors.New("audit: empty log path")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("audit: create log directory: %w", err)
+	}
+	// O_NONBLOCK keeps a FIFO planted at path from blocking the open; it
+	// does not change writes to a regular file. O_NOFOLLOW refuses a
+	// symbolic link that would redirect records into another file.
+	flags := os.O_WRONLY | os.O_APPEND | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("audit: refusing log file %s: it is a symbolic link", path)
+		}
+		return nil, fmt.Errorf("audit: open log: %w", err)
+	}
+	if err := secure(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	sink := &fileSink{file: f}
+	return &Log{
+		path:    path,
+		server:  server,
+		session: session,
+		file:    f,
+		sink:    sink,
+		logger:  zerolog.New(sink),
+	}, nil
+}
+
+// secure checks that only the current user can write to the open file and
+// narrows its mode to 0600. It inspects the open descriptor, so the file
+// cannot be swapped between the check and the writes.
+func secure(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("audit: check log file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("audit: refusing log file %s: not a regular file (%s)", f.Name(), fi.Mode().Type())
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return fmt.Errorf("audit: refusing log file %s: owned by uid %d, not by the current user (uid %d)",
+			f.Name(), st.Uid, os.Geteuid())
+	}
+	perm := fi.Mode().Perm()
+	if perm&0o022 != 0 {
+		return fmt.Errorf("audit: refusing log file %s: mode %04o lets group or others write to it; run chmod 600 on it after checking its contents",
+			f.Name(), perm)
+	}
+	if perm != 0o600 {
+		if err := f.Chmod(0o600); err != nil {
+			return fmt.Errorf("audit: restrict log file mode: %w", err)
+		}
+	}
+	return nil
+}
+
+// Path returns the path of the log file.
+func (l *Log) Path() string { return l.path }
+
+// Write appends r as one line, adding the time, server and session, and
+// redacting r.Arguments with [RedactArguments]. When Write returns nil the
+// record has been handed to the kernel in a single write.
+func (l *Log) Write(r Record) error {
+	var args []byte
+	if len(r.Arguments) > 0 {
+		args = RedactArguments(r.Arguments)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file == nil {
+		return fmt.Errorf("audit: write record: %w", os.ErrClosed)
+	}
+	// Logger.Log returns nil when zerolog's process-wide level disables
+	// events; an audit record must never be dropped silently.
+	ev := l.logger.Log()
+	if ev == nil {
+		return errors.New("audit: write record: zerolog's global level disables logging")
+	}
+	// The time is taken under the lock so that lines are in time order.
+	ev.Str("time", time.Now().UTC().Format(time.RFC3339Nano))
+	str(ev, "server", l.server)
+	str(ev, "session", l.session)
+	str(ev, "event", r.Event)
+	str(ev, "method", r.Method)
+	requestID(ev, r.RequestID)
+	str(ev, "target", r.Target)
+	str(ev, "decision", r.Decision)
+	str(ev, "reason", r.Reason)
+	str(ev, "outcome", r.Outcome)
+	str(ev, "error", r.ErrorMessage)
+	if r.Duration != 0 {
+		ev.Float64("duration_ms", float64(r.Duration)/float64(time.Millisecond))
+	}
+	if len(r.Warnings) > 0 {
+		ws := make([]string, len(r.Warnings))
+		for i, w := range r.Warnings {
+			ws[i] = truncateText(w)
+		}
+		ev.Strs("warnings", ws)
+	}
+	if args != nil {
+		ev.RawJSON("arguments", args)
+	}
+	l.sink.err = nil
+	ev.Send()
+	if err := l.sink.err; err != nil {
+		return fmt.Errorf("audit: write record: %w", err)
+	}
+	return nil
+}
+
+func str(ev *zerolog.Event, key, val string) {
+	if val != "" {
+		ev.Str(key, truncateText(val))
+	}
+}
+
+// requestID embeds a JSON-RPC id as the number or string it was, so that
+// 1 and "1" stay distinct. Anything else, which a well-formed request cannot
+// carry, is recorded as text rather than risk a broken line.
+func requestID(ev *zerolog.Event, id string) {
+	if id == "" {
+		return
+	}
+	if isRawID(id) {
+		ev.RawJSON("id", []byte(id))
+		return
+	}
+	ev.Str("id", truncateText(id))
+}
+
+func isRawID(id string) bool {
+	if len(id) > maxIDBytes {
+		return false
+	}
+	// Checking both ends excludes surrounding whitespace, and with it any
+	// newline that would split the record.
+	first, last := id[0], id[len(id)-1]
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
+	if !(first == '"' || first == '-' || isDigit(first)) || !(last == '"' || isDigit(last)) {
+		return false
+	}
+	v := jsontext.Value(id)
+	k := v.Kind()
+	return (k == jsontext.KindString || k == jsontext.KindNumber) && v.IsValid()
+}
+
+// Close flushes the file to stable storage and closes it. Further writes
+// fail with an error wrapping [os.ErrClosed].
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file == nil {
+		return fmt.Errorf("audit: close: %w", os.ErrClosed)
+	}
+	f := l.file
+	l.file = nil
+	syncErr := f.Sync()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("audit: close: %w", err)
+	}
+	if syncErr != nil {
+		return fmt.Errorf("audit: close: %w", syncErr)
+	}
+	return nil
+}
