@@ -126,6 +126,10 @@ func (p *Proxy) fromClientMsg(m *jsonrpc.Message) {
 	}
 }
 
+// maxInFlight bounds the requests awaiting the server, and so the memory a
+// client can make mcpwarden hold by never waiting for answers.
+const maxInFlight = 10000
+
 // guarded names the request methods whose params the policy inspects; a
 // notification with one of these methods is never forwarded, since it
 // could make a server act without an answer mcpwarden could check.
@@ -195,6 +199,11 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 	}
 	if !d.Allow {
 		p.refuse(m, c, d)
+		return
+	}
+	if p.fromClient.Len() >= maxInFlight {
+		p.reply(m.ID, jsonrpc.CodeInternalError, fmt.Sprintf("mcpwarden: more than %d requests in flight; retry when some have been answered", maxInFlight), nil)
+		p.outcome(c, "error", "too many requests in flight")
 		return
 	}
 	if !p.fromClient.Add(m.ID, c) {

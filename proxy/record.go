@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/mcpwarden/mcpwarden/audit"
@@ -47,6 +48,11 @@ func (p *Proxy) finished(c *call, m *jsonrpc.Message) {
 
 // isError reports whether a tools/call result says the tool failed.
 func isError(result []byte) bool {
+	// Spare large results a second pass unless the member may be there,
+	// possibly spelled with escapes.
+	if !bytes.Contains(result, []byte(`"isError"`)) && !bytes.Contains(result, []byte(`\u`)) {
+		return false
+	}
 	f, err := fields(result, "isError")
 	return err == nil && string(f[0]) == "true"
 }
