@@ -1,0 +1,28 @@
+package profiles
+
+import (
+	"io/fs"
+	"strings"
+	"testing"
+)
+
+func TestFS(t *testing.T) {
+	entries, err := fs.ReadDir(FS(), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+		data, err := fs.ReadFile(FS(), e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(data), "# "+strings.TrimSuffix(e.Name(), ".toml")+": ") {
+			t.Errorf("%s does not open with a comment naming the profile", e.Name())
+		}
+	}
+	if got, want := strings.Join(names, " "), "default.toml everything.toml filesystem.toml memory.toml"; got != want {
+		t.Errorf("files = %s, want %s", got, want)
+	}
+}
