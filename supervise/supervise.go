@@ -25,33 +25,23 @@ type Process struct {
 	err   error
 }
 
-// Spec says what to start.
+// Spec says what to start: either Argv, run as it is, or Cmd, a command
+// prepared by the caller (the sandbox's init). Stdin and stdout are set
+// here in both cases.
 type Spec struct {
 	Argv   []string
-	Env    []string // nil: inherit mcpwarden's environment
-	Dir    string
+	Cmd    *exec.Cmd
 	Stderr io.Writer // the server's stderr; nil: mcpwarden's own
 }
 
-// Start starts the server in its own process group, with its stdin and
-// stdout as pipes returned to the caller. The server is killed if
-// mcpwarden dies without stopping it.
+// Start starts the server as the leader of a process group of its own,
+// with its stdin and stdout as pipes returned to the caller. The server is
+// killed if mcpwarden dies without stopping it.
 func Start(s Spec) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err error) {
-	if len(s.Argv) == 0 {
-		return nil, nil, nil, errors.New("no server command given")
-	}
-	path, err := exec.LookPath(s.Argv[0])
+	cmd, err := command(s)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("server command %q: %w", s.Argv[0], err)
+		return nil, nil, nil, err
 	}
-	cmd := &exec.Cmd{Path: path, Args: s.Argv, Env: s.Env, Dir: s.Dir, Stderr: s.Stderr}
-	if cmd.Stderr == nil {
-		cmd.Stderr = os.Stderr
-	}
-	// Pdeathsig fires when the thread that forked dies, not the process:
-	// fork from a locked thread that is never reused. Setpgid gives the
-	// server a group of its own, so its children can be signalled with it.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// Plain pipes rather than exec's StdoutPipe: Wait closes those as soon
 	// as the server exits, losing what it wrote last and never read.
 	inR, inW, err := os.Pipe()
@@ -79,11 +69,41 @@ func Start(s Spec) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err 
 	if err != nil {
 		inW.Close()
 		outR.Close()
-		return nil, nil, nil, fmt.Errorf("starting %q: %w", s.Argv[0], err)
+		return nil, nil, nil, fmt.Errorf("starting %q: %w", cmd.Args[0], err)
 	}
 	p = &Process{cmd: cmd, done: make(chan struct{})}
 	go p.wait()
 	return p, inW, outR, nil
+}
+
+func command(s Spec) (*exec.Cmd, error) {
+	cmd := s.Cmd
+	if cmd == nil {
+		if len(s.Argv) == 0 {
+			return nil, errors.New("no server command given")
+		}
+		path, err := exec.LookPath(s.Argv[0])
+		if err != nil {
+			return nil, fmt.Errorf("server command %q: %w", s.Argv[0], err)
+		}
+		cmd = &exec.Cmd{Path: path, Args: s.Argv}
+	}
+	cmd.Stderr = s.Stderr
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	// Pdeathsig fires when the thread that forked dies, not the process:
+	// Start forks from a locked thread that is never reused. A group of
+	// its own (or a session, which the sandbox's init gets) lets the
+	// server's children be signalled with it.
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	if !cmd.SysProcAttr.Setsid {
+		cmd.SysProcAttr.Setpgid = true
+	}
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	return cmd, nil
 }
 
 func (p *Process) wait() {

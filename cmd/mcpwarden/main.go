@@ -14,6 +14,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/mcpwarden/mcpwarden/sandbox"
 )
 
 // version is the release of mcpwarden; set with -ldflags "-X main.version=..." by releases.
@@ -23,6 +25,7 @@ const usage = `mcpwarden runs an MCP server behind a policy-enforcing proxy.
 
 Usage:
   mcpwarden run [flags] -- CMD [ARGS...]   run an MCP server under a profile
+  mcpwarden check [--json]                 what this kernel and user can enforce
   mcpwarden profile list                   list the built-in profiles
   mcpwarden profile show NAME|FILE         print a profile
   mcpwarden profile validate FILE...       check profile files
@@ -36,6 +39,10 @@ Run "mcpwarden run --help" for the flags of run.
 `
 
 func main() {
+	// The same binary is the sandbox's init when it re-executes itself.
+	if sandbox.IsInit(os.Args) {
+		os.Exit(sandbox.InitMain())
+	}
 	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -49,6 +56,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runCommand(args[1:], stdin, stdout, stderr)
 	case "profile":
 		return profileCommand(args[1:], stdout, stderr)
+	case "check":
+		return checkCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "mcpwarden %s\n", version)
 		return 0

@@ -79,10 +79,6 @@ func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-// sandboxWarning is reported, and recorded in every audit record, until
-// the kernel sandbox enforces [sandbox].
-const sandboxWarning = "sandbox not enforced by this version: the server runs with the user's rights; the tool policy and audit log are enforced"
-
 func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	prof, err := chooseProfile(f.profile, argv)
 	if err != nil {
@@ -101,9 +97,15 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		return 1, err
 	}
 	defer auditLog.Close()
-	diag(stderr, "warning: %s", sandboxWarning)
 
-	proc, serverIn, serverOut, err := supervise.Start(supervise.Spec{Argv: argv, Stderr: stderr})
+	cmd, warnings, err := sandboxCommand(prof, argv, f.bestEffort)
+	if err != nil {
+		return 1, err
+	}
+	for _, w := range warnings {
+		diag(stderr, "warning: %s", w)
+	}
+	proc, serverIn, serverOut, err := supervise.Start(supervise.Spec{Cmd: cmd, Stderr: stderr})
 	if err != nil {
 		return 1, err
 	}
@@ -113,7 +115,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		Diag:           func(msg string) { diag(stderr, "%s", msg) },
 		MaxMessageSize: int(maxMsg),
 		MaxDepth:       jsonrpc.DefaultMaxDepth,
-		Warnings:       []string{sandboxWarning},
+		Warnings:       warnings,
 	}, proxy.Streams{ClientIn: stdin, ClientOut: stdout, ServerIn: serverIn, ServerOut: serverOut})
 
 	stopSignals := relaySignals(proc)
