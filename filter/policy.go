@@ -16,6 +16,7 @@ package filter
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -226,6 +227,12 @@ func (rs *ruleSet) decideName(name string) verdict {
 		return verdict{why: invalid, rs: rs, err: err}
 	}
 	forms := []form{{"", name}}
+	// A server that trims names would run " delete_all" as "delete_all".
+	if t := strings.TrimFunc(name, unicode.IsSpace); t != name {
+		if v, denied := rs.denied([]form{{"trimmed", t}}); denied {
+			return v
+		}
+	}
 	if v, denied := rs.denied(forms); denied {
 		return v
 	}

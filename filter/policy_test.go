@@ -202,3 +202,27 @@ func TestNilPolicyDenies(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDenySurvivesSpellingsAServerMightNormalise covers spellings found by
+// the end-to-end smuggling suite: surrounding whitespace that a server may
+// trim, and escapes in the authority of a custom-scheme URI.
+func TestDenySurvivesSpellingsAServerMightNormalise(t *testing.T) {
+	p, err := New(Rules{Allow: []string{"*"}, Deny: []string{"delete_*"}},
+		Rules{Allow: []string{"*"}, Deny: []string{"rec://secret/*"}}, Rules{Allow: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{" delete_all", "delete_all ", "\tdelete_all\n", "\u00a0delete_all"} {
+		if d := p.Tool(name); d.Allow {
+			t.Errorf("Tool(%q) allowed: %s", name, d.Reason)
+		}
+	}
+	for _, uri := range []string{"rec://%73ecret/key", "rec://%53ECRET/key", "REC://Secret/key"} {
+		if d := p.Resource(uri); d.Allow {
+			t.Errorf("Resource(%q) allowed: %s", uri, d.Reason)
+		}
+	}
+	if d := p.Resource("rec://public/info"); !d.Allow {
+		t.Errorf("public resource denied: %s", d.Reason)
+	}
+}

@@ -109,8 +109,14 @@ func parseURI(raw string) (uriParts, error) {
 	}
 	var authority, path string
 	authority, path, u.hasAuthority = splitAuthority(rest)
+	// In custom schemes ("demo://secret/key") the authority is part of
+	// the name, so its escapes are decoded as the path's are.
+	authority, err := decodeAuthority(authority)
+	if err != nil {
+		return u, err
+	}
 	u.authority = lowerHost(authority)
-	path, err := decodePath(path, u.scheme == "file")
+	path, err = decodePath(path, u.scheme == "file")
 	if err != nil {
 		return u, err
 	}
@@ -230,6 +236,33 @@ func decodePath(p string, file bool) (string, error) {
 }
 
 // decodeAll decodes every well-formed percent-escape in p.
+// decodeAuthority decodes escaped unreserved characters in an authority;
+// other escapes stay, since decoding them could change where it ends.
+func decodeAuthority(a string) (string, error) {
+	if !strings.Contains(a, "%") {
+		return a, nil
+	}
+	var b strings.Builder
+	for i := 0; i < len(a); i++ {
+		if a[i] == '%' && i+2 < len(a) {
+			hi, ok1 := unhex(a[i+1])
+			lo, ok2 := unhex(a[i+2])
+			if d := hi<<4 | lo; ok1 && ok2 {
+				if d < 0x20 || d == 0x7F {
+					return "", errEncodedCtrl
+				}
+				if unreserved(d) {
+					b.WriteByte(d)
+					i += 2
+					continue
+				}
+			}
+		}
+		b.WriteByte(a[i])
+	}
+	return b.String(), nil
+}
+
 func decodeAll(p string) string {
 	if !strings.Contains(p, "%") {
 		return p

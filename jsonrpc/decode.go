@@ -75,7 +75,7 @@ func (d *Decoder) Decode(b []byte) (*Message, error) {
 		if !ok {
 			de = &DecodeError{Reason: "invalid JSON", Err: err}
 		}
-		if !env.idValue.IsNull() {
+		if !env.idValue.IsNull() && env.idComplete(b) {
 			de.ID, de.HasMethod = env.idValue, env.method
 		}
 		return nil, de
@@ -114,6 +114,15 @@ func (d *Decoder) decode(b []byte, env *envelope) (*Message, error) {
 type envelope struct {
 	version, id, method bool
 	idValue             ID
+	idEnd               int64 // offset just after the id's value
+}
+
+// idComplete reports whether the id was followed by the end of its
+// member, so that a syntax error right after it ("id":01) cannot make a
+// prefix of what the peer wrote pass for its id.
+func (e *envelope) idComplete(b []byte) bool {
+	rest := bytes.TrimLeft(b[min(e.idEnd, int64(len(b))):], " \t\r\n")
+	return len(rest) > 0 && (rest[0] == ',' || rest[0] == '}')
 }
 
 func (d *Decoder) member(b []byte, m *Message, env *envelope) error {
@@ -143,7 +152,7 @@ func (d *Decoder) member(b []byte, m *Message, env *envelope) error {
 		if !ok {
 			return &DecodeError{Reason: "id must be a string or an integer"}
 		}
-		env.id, env.idValue = true, id
+		env.id, env.idValue, env.idEnd = true, id, d.dec.InputOffset()
 	case "method":
 		v, err := d.dec.ReadValue()
 		if err != nil {

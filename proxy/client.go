@@ -53,11 +53,15 @@ func (p *Proxy) clientInvalid(err error) {
 	case de != nil && !de.ID.IsZero() && de.HasMethod:
 		p.reply(de.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: invalid request: "+de.Error(), nil)
 	case de != nil && !de.ID.IsZero():
-		// An invalid answer to a server request: the server gets an error
-		// instead, so that it does not wait for ever.
+		// No method was read before the error: an invalid answer to a
+		// server request gets the server an error instead, so that it
+		// does not wait for ever; anything else may be a request whose
+		// method came later, and is answered.
 		if c, ok := p.fromServer.Take(de.ID); ok {
 			p.toServer(jsonrpc.ErrorResponse(c.id, jsonrpc.CodeInternalError, "mcpwarden: the client's response was invalid: "+de.Reason, nil))
+			return
 		}
+		p.reply(de.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: invalid request: "+de.Error(), nil)
 	case de != nil && de.Err == nil:
 		p.reply(jsonrpc.Null, jsonrpc.CodeInvalidRequest, "mcpwarden: invalid request: "+de.Reason, nil)
 	default:
@@ -140,7 +144,28 @@ var guarded = map[string]bool{
 	"prompts/list": true, "initialize": true, "server/discover": true,
 }
 
+// foldedGuarded maps the folded spelling of each guarded method to it.
+var foldedGuarded = func() map[string]string {
+	out := make(map[string]string, len(guarded))
+	for m := range guarded {
+		out[jsonrpc.Fold(m)] = m
+	}
+	return out
+}()
+
+// disguised reports whether method spells a guarded method in another
+// case ("Tools/Call"), which a server matching methods loosely would run
+// unchecked.
+func disguised(method string) bool {
+	m, ok := foldedGuarded[jsonrpc.Fold(method)]
+	return ok && m != method
+}
+
 func (p *Proxy) clientNotification(m *jsonrpc.Message) {
+	if disguised(m.Method) {
+		p.diag("dropped a %q notification from the client: a case variant of a guarded method", m.Method)
+		return
+	}
 	if guarded[m.Method] {
 		p.diag("dropped a %q notification from the client: it is a request method", m.Method)
 		if m.Method == "tools/call" {
@@ -170,6 +195,11 @@ func (p *Proxy) cancelled(m *jsonrpc.Message, t *jsonrpc.Tracker[*call]) {
 }
 
 func (p *Proxy) clientRequest(m *jsonrpc.Message) {
+	if disguised(m.Method) {
+		p.diag("refused %q: a case variant of a guarded method", m.Method)
+		p.reply(m.ID, jsonrpc.CodeMethodNotFound, "Method not found", nil)
+		return
+	}
 	c := &call{id: m.ID, method: m.Method, start: time.Now()}
 	if v := metaVersion(m.Params); v != "" {
 		if !knownVersion(v) {

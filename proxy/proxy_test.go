@@ -238,6 +238,12 @@ func TestDeniedToolNeverReachesServer(t *testing.T) {
 		{"invalid utf8", "{\"jsonrpc\":\"2.0\",\"id\":15,\"method\":\"tools/call\",\"params\":{\"name\":\"delete_all\xff\"}}", "15", -32600},
 		{"batch without batching", `[{"jsonrpc":"2.0","id":16,"method":"tools/call","params":{"name":"delete_all"}}]`, "16", -32600},
 		{"unknown member", `{"jsonrpc":"2.0","id":17,"method":"tools/call","params":{"name":"delete_all"},"x":1}`, "17", -32600},
+		{"method case variant", `{"jsonrpc":"2.0","id":19,"method":"Tools/Call","params":{"name":"delete_all"}}`, "19", -32601},
+		{"method notification case variant", `{"jsonrpc":"2.0","method":"TOOLS/CALL","params":{"name":"delete_all"}}`, "", 0},
+		{"id with leading zero", `{"jsonrpc":"2.0","id":01,"method":"tools/call","params":{"name":"delete_all"}}`, "null", -32700},
+		{"duplicate name, method last", `{"jsonrpc":"2.0","id":42,"params":{"name":"a","name":"delete_all"},"method":"tools/call"}`, "42", -32600},
+		{"case variant member, method last", `{"jsonrpc":"2.0","id":50,"Method":"tools/call","params":{"name":"delete_all"}}`, "50", -32600},
+		{"padded name", `{"jsonrpc":"2.0","id":51,"method":"tools/call","params":{"name":" delete_all"}}`, "51", -32602},
 		{"nul in name", `{"jsonrpc":"2.0","id":18,"method":"tools/call","params":{"name":"delete_all\u0000"}}`, "18", -32602},
 	}
 	h := newHarness(t, denyDelete(), 0)

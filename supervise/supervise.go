@@ -173,5 +173,12 @@ func (p *Process) Describe() string {
 	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return fmt.Sprintf("was killed by signal %d (%v)", int(ws.Signal()), ws.Signal())
 	}
-	return fmt.Sprintf("exited with status %d", p.state.ExitCode())
+	code := p.state.ExitCode()
+	if code > 128 && code <= 128+64 {
+		// The sandbox's init reports a server killed by signal N as
+		// 128+N, as a shell does.
+		sig := syscall.Signal(code - 128)
+		return fmt.Sprintf("exited with status %d (killed by signal %d, %v)", code, int(sig), sig)
+	}
+	return fmt.Sprintf("exited with status %d", code)
 }
