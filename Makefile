@@ -15,7 +15,7 @@ GO ?= go
 FUZZTIME ?= 10s
 BIN := bin/mcpwarden
 
-.PHONY: build setup check-code test fuzz bench demo clean
+.PHONY: build setup check-code test test-unprivileged fuzz bench demo clean
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/mcpwarden
@@ -34,7 +34,11 @@ check-code:
 
 test: setup build check-code
 	$(GO) test -race -count=1 ./...
+	bash scripts/test-unprivileged.sh
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+test-unprivileged:
+	bash scripts/test-unprivileged.sh
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh

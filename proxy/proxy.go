@@ -165,6 +165,7 @@ type lineWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
 	c      io.Closer // nil if the stream is not ours to close
+	buf    []byte    // reused for small messages
 	failed bool
 }
 
@@ -176,16 +177,24 @@ func (l *lineWriter) write(b []byte) error {
 	if l.failed {
 		return errClosed
 	}
-	if _, err := l.w.Write(b); err != nil {
-		l.failed = true
-		return err
+	var err error
+	if len(b) < smallMessage {
+		// One write: the reader wakes once for the whole line, not once
+		// for the message and again for its newline.
+		l.buf = append(append(l.buf[:0], b...), '\n')
+		_, err = l.w.Write(l.buf)
+	} else if _, err = l.w.Write(b); err == nil {
+		_, err = l.w.Write(newline)
 	}
-	if _, err := l.w.Write(newline); err != nil {
+	if err != nil {
 		l.failed = true
-		return err
 	}
-	return nil
+	return err
 }
+
+// smallMessage is the size under which a message is copied to go out in
+// one write with its newline; larger ones are written in place.
+const smallMessage = 64 << 10
 
 func (l *lineWriter) close() error {
 	l.mu.Lock()

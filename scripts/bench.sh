@@ -1,49 +1,72 @@
 #!/usr/bin/env bash
-# bench.sh: run the package and end-to-end benchmarks and keep the raw output.
+# bench.sh: measure mcpwarden against baselines taken in the same run, on
+# the same machine, and print one table of ratios (medians of several runs;
+# these machines are noisy, so only ratios measured side by side mean much).
 #
-# Every benchmark binary runs pinned to CPU 0 (go test -exec 'taskset -c 0'),
-# and so do the processes it starts (mcpwarden, the MCP servers), which keeps
-# the numbers comparable between runs on a 2-core machine; compiling is not
-# pinned. Raw `go test -bench` output, five counts each, goes to
-# bin/bench.txt for benchstat, and is printed.
+#   start-up   `mcpwarden run --profile default -- /bin/true`, every sandbox
+#              layer on, against bubblewrap running the same /bin/true;
+#   per call   sequential tools/call round trips with the Go SDK client
+#              through mcpwarden against the same server direct, everything
+#              pinned to one CPU (taskset -c 0);
+# then the package micro-benchmarks, raw. Raw output goes to bin/bench.txt.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PATH="/usr/local/go/bin:$PATH"
 COUNT=${BENCH_COUNT:-5}
+RUNS=${BENCH_RUNS:-100}
 OUT=bin/bench.txt
 
-command -v taskset >/dev/null || {
-	echo "bench: taskset not found (util-linux); run scripts/setup.sh" >&2
-	exit 1
-}
-[[ -x bin/mcpwarden ]] || {
-	echo "bench: bin/mcpwarden missing; run make build" >&2
-	exit 1
-}
-
-mapfile -t e2e < <(go list ./e2e/... 2>/dev/null || true)
-mapfile -t pkgs < <(go list ./... | grep -v '/e2e\(/\|$\)' || true)
+for tool in taskset hyperfine bwrap; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool not found; run scripts/setup.sh" >&2; exit 1; }
+done
+[[ -x bin/mcpwarden ]] || { echo "bench: bin/mcpwarden missing; run make build" >&2; exit 1; }
 
 mkdir -p bin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 {
 	echo "# mcpwarden benchmarks, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-	echo "# $(go version); $(nproc) CPUs; pinned to CPU 0; count=$COUNT"
+	echo "# $(go version); $(nproc) CPUs; $(uname -r); uid $(id -u)"
 } >"$OUT"
 
-run() {
-	go test -exec 'taskset -c 0' -run='^$' -bench=. -benchmem -count="$COUNT" "$@" 2>&1 | tee -a "$OUT"
-}
+# median of the numbers on stdin
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-if [[ ${#pkgs[@]} -gt 0 ]]; then
-	echo "bench: package benchmarks"
-	run "${pkgs[@]}"
-fi
-if [[ ${#e2e[@]} -gt 0 && -n ${e2e[0]} ]]; then
-	echo "bench: end-to-end benchmarks"
-	run "${e2e[@]}"
-else
-	echo "bench: no e2e package yet" | tee -a "$OUT"
-fi
+echo "bench: start-up, $RUNS runs each (hyperfine)"
+hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$tmp/start.json" \
+	--command-name bwrap "bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc /bin/true" \
+	--command-name mcpwarden "bin/mcpwarden run --profile default --audit-log $tmp/audit.jsonl -- /bin/true" \
+	>>"$OUT" 2>&1
+# hyperfine's JSON keeps every run's time; pull the two medians out of it.
+start_median() {
+	tr -d ' \n' <"$tmp/start.json" | grep -o "\"command\":\"$1\"[^}]*\"median\":[0-9.e-]*" | sed 's/.*"median"://'
+}
+bw=$(start_median bwrap)
+mw=$(start_median mcpwarden)
+
+echo "bench: per-call round trips, count=$COUNT, pinned to CPU 0"
+go test -exec 'taskset -c 0' -run='^$' -bench='^Benchmark(CallDirect|CallProxied)$' -benchmem -count="$COUNT" ./e2e/ \
+	| tee -a "$OUT" >"$tmp/calls.txt"
+call_median() { awk -v n="$1" '$1 ~ "^"n"(-[0-9]+)?$" {print $3}' "$tmp/calls.txt" | median; }
+
+echo "bench: package micro-benchmarks, count=$COUNT"
+mapfile -t pkgs < <(go list ./... | grep -v '/e2e\(/\|$\)')
+go test -exec 'taskset -c 0' -run='^$' -bench=. -benchmem -count="$COUNT" "${pkgs[@]}" >>"$OUT" 2>&1
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "nan"}'; }
+{
+	echo
+	echo "| measure | mcpwarden | baseline | ratio | target |"
+	echo "|---|---|---|---|---|"
+	printf '| start-up, /bin/true (median of %s) | %.2f ms | bwrap %.2f ms | %s | <= 1.0 |\n' "$RUNS" \
+		"$(awk -v s="$mw" 'BEGIN {print s*1000}')" "$(awk -v s="$bw" 'BEGIN {print s*1000}')" "$(ratio "$mw" "$bw")"
+	for srv in recorder everything; do
+		d=$(call_median "BenchmarkCallDirect/$srv")
+		p=$(call_median "BenchmarkCallProxied/$srv")
+		printf '| tools/call round trip, %s (median of %s) | %.0f us | direct %.0f us | %s | <= 1.3 |\n' "$srv" "$COUNT" \
+			"$(awk -v s="$p" 'BEGIN {print s/1000}')" "$(awk -v s="$d" 'BEGIN {print s/1000}')" "$(ratio "$p" "$d")"
+	done
+} | tee -a "$OUT"
 echo "bench: raw output in $OUT"

@@ -71,6 +71,11 @@ func Start(s Spec) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err 
 		outR.Close()
 		return nil, nil, nil, fmt.Errorf("starting %q: %w", cmd.Args[0], err)
 	}
+	// Fd puts the pipes in blocking mode: a read then waits in the kernel
+	// and wakes the moment the server writes, instead of going through
+	// the runtime's poller, which costs two more wake-ups per message.
+	inW.Fd()
+	outR.Fd()
 	p = &Process{cmd: cmd, done: make(chan struct{})}
 	go p.wait()
 	return p, inW, outR, nil
