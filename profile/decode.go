@@ -217,7 +217,7 @@ func (d *decoder) sandbox(path toml.Key, v any, sb *Sandbox) {
 		case "hide":
 			sb.Hide = d.strList(k, v, `hide = ["~/.ssh"]`, checkPath)
 		case "env":
-			sb.Env = d.strList(k, v, `env = ["PATH", "HOME"]`, checkEnvName)
+			sb.Env = d.strList(k, v, `env = ["PATH", "HOME", "NODE_ENV=production"]`, checkEnvName)
 		case "limits":
 			d.limits(k, v, &sb.Limits)
 		}

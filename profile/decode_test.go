@@ -150,7 +150,8 @@ func TestBadValues(t *testing.T) {
 		{"NUL path", srv + "[sandbox]\nread = [\"/usr\\u0000/x\"]\n", 4, "sandbox.read", "NUL"},
 		{"env digit", srv + "[sandbox]\nenv = [\"1ABC\"]\n", 4, "sandbox.env", "not an environment variable name"},
 		{"env dash", srv + "[sandbox]\nenv = [\"A-B\"]\n", 4, "sandbox.env", "not an environment variable name"},
-		{"env assignment", srv + "[sandbox]\nenv = [\"A=B\"]\n", 4, "sandbox.env", "not an environment variable name"},
+		{"env assignment to a bad name", srv + "[sandbox]\nenv = [\"A-B=C\"]\n", 4, "sandbox.env", "not an environment variable name"},
+		{"env assignment without a name", srv + "[sandbox]\nenv = [\"=C\"]\n", 4, "sandbox.env", "not an environment variable name"},
 		{"env empty", srv + "[sandbox]\nenv = [\"\"]\n", 4, "sandbox.env", "not an environment variable name"},
 		{"env glob", srv + "[sandbox]\nenv = [\"AWS_*\"]\n", 4, "sandbox.env", "not an environment variable name"},
 		{"allow empty glob", srv + "[tools]\nallow = [\"\"]\n", 4, "tools.allow", "is empty"},
@@ -239,5 +240,15 @@ func TestOversized(t *testing.T) {
 	var pe *Error
 	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
 		t.Errorf("got %v, want a size error", err)
+	}
+}
+
+func TestEnvFixedValue(t *testing.T) {
+	p, err := Parse("p.toml", []byte("[server]\nname = \"x\"\n[sandbox]\nenv = [\"PATH\", \"npm_config_prefer_offline=true\", \"EMPTY=\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Sandbox.Env, " "); got != "PATH npm_config_prefer_offline=true EMPTY=" {
+		t.Errorf("Env = %q", got)
 	}
 }

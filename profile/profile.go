@@ -68,7 +68,8 @@ type Sandbox struct {
 	// also modify; Hide paths replaced by empty directories. Entries are
 	// absolute, "~", "~/..." or ArgDirs; see ExpandPaths.
 	Read, Write, Hide []string
-	// Env names the environment variables passed through to the server.
+	// Env names the environment variables passed through to the server;
+	// an entry "NAME=value" sets NAME to value instead.
 	Env    []string
 	Limits Limits
 }

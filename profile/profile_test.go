@@ -60,9 +60,9 @@ func TestBuiltinGrants(t *testing.T) {
 		noReadInHome bool
 	}{
 		{name: "default", readArgDirs: true},
-		{name: "filesystem", match: []string{"@modelcontextprotocol/server-filesystem", "mcp-server-filesystem"}, write: []string{ArgDirs}, readArgDirs: true},
-		{name: "everything", match: []string{"@modelcontextprotocol/server-everything", "mcp-server-everything"}},
-		{name: "memory", match: []string{"@modelcontextprotocol/server-memory", "mcp-server-memory"}, write: []string{"~/.local/share/mcp-server-memory"}, extraEnv: "MEMORY_FILE_PATH"},
+		{name: "filesystem", match: []string{"@modelcontextprotocol/server-filesystem", "mcp-server-filesystem"}, write: []string{ArgDirs, "~/.npm"}, readArgDirs: true},
+		{name: "everything", match: []string{"@modelcontextprotocol/server-everything", "mcp-server-everything"}, write: []string{"~/.npm"}},
+		{name: "memory", match: []string{"@modelcontextprotocol/server-memory", "mcp-server-memory"}, write: []string{"~/.local/share/mcp-server-memory", "~/.npm"}, extraEnv: "MEMORY_FILE_PATH"},
 	} {
 		p, err := Builtin(tc.name)
 		if err != nil {
@@ -87,10 +87,12 @@ func TestBuiltinGrants(t *testing.T) {
 				t.Errorf("%s: grants %s", tc.name, path)
 			}
 		}
-		// Writing to a package cache would let the server alter the code of
-		// other servers.
+		// Writing to a package cache lets the server alter the code of
+		// other servers: only npx needs it (its own cache, which it updates
+		// even for a cached package), and only servers launched by npx get it.
 		for _, w := range p.Sandbox.Write {
-			if strings.HasPrefix(w, "~/.npm") || strings.HasPrefix(w, "~/.cache") || strings.HasPrefix(w, "~/.nvm") {
+			npx := w == "~/.npm" && slices.ContainsFunc(p.Server.Match, func(m string) bool { return strings.HasPrefix(m, "@") })
+			if !npx && (strings.HasPrefix(w, "~/.npm") || strings.HasPrefix(w, "~/.cache") || strings.HasPrefix(w, "~/.nvm")) {
 				t.Errorf("%s: writes %s", tc.name, w)
 			}
 		}

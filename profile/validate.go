@@ -54,6 +54,13 @@ func checkPath(s string) string {
 
 // checkEnvName accepts names matching [A-Za-z_][A-Za-z0-9_]*.
 func checkEnvName(s string) string {
+	// "NAME=value" sets a fixed value instead of passing the user's own.
+	if name, value, ok := strings.Cut(s, "="); ok {
+		if strings.IndexByte(value, 0) >= 0 {
+			return "has a NUL byte in its value"
+		}
+		s = name
+	}
 	for i := range len(s) {
 		c := s[i]
 		if c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9' {

@@ -10,7 +10,8 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 const DefaultLang = "C.UTF-8"
 
 // Env returns the server's environment: the variables of environ (NAME=value
-// entries, as from os.Environ) whose names are listed in names, plus PATH,
+// entries, as from os.Environ) whose names are listed in names, the fixed
+// values of entries of names written NAME=value, plus PATH,
 // HOME and LANG. PATH is DefaultPath unless names lists it and environ
 // sets it; HOME and LANG pass whenever environ sets them, and LANG is
 // DefaultLang when it does not. Everything else, API keys and tokens among it,
@@ -36,6 +37,12 @@ func Env(names []string, environ []string) []string {
 		}
 	}
 	for _, name := range names {
+		if n, v, fixed := strings.Cut(name, "="); fixed {
+			if validName(n) && !strings.ContainsRune(v, 0) {
+				add(n, v)
+			}
+			continue
+		}
 		if v, ok := values[name]; ok && validName(name) {
 			add(name, v)
 		}

@@ -57,3 +57,18 @@ func TestEnvScrubbedInside(t *testing.T) {
 		t.Fatalf("a named variable did not pass:\n%s", r.stdout)
 	}
 }
+
+func TestEnvFixedValues(t *testing.T) {
+	got := Env([]string{"npm_config_prefer_offline=true", "TOKEN=", "HOME"},
+		[]string{"npm_config_prefer_offline=false", "HOME=/home/u", "SECRET=x"})
+	want := map[string]bool{"npm_config_prefer_offline=true": true, "TOKEN=": true, "HOME=/home/u": true}
+	for _, kv := range got {
+		delete(want, kv)
+		if strings.HasPrefix(kv, "SECRET=") || kv == "npm_config_prefer_offline=false" {
+			t.Errorf("Env passed %q", kv)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("Env = %q, missing %v", got, want)
+	}
+}
