@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -15,32 +14,14 @@ import (
 // pumpClient reads the client's messages until its input ends.
 func (p *Proxy) pumpClient() {
 	defer p.markClientGone()
-	r := jsonrpc.NewReader(p.streams.ClientIn, p.cfg.MaxMessageSize)
-	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
-	for {
-		line, err := r.Next()
-		var tle *jsonrpc.TooLargeError
-		switch {
-		case errors.As(err, &tle):
-			p.clientTooLarge(tle)
-			continue
-		case errors.Is(err, io.EOF):
-			return
-		case err != nil:
-			p.diag("reading from the client: %v", err)
-			return
-		}
-		if jsonrpc.IsBatch(line) {
-			p.clientBatch(dec, line)
-			continue
-		}
-		m, err := dec.Decode(line)
-		if err != nil {
-			p.clientInvalid(err)
-			continue
-		}
-		p.fromClientMsg(m)
-	}
+	p.pump(direction{
+		from:     "the client",
+		in:       p.streams.ClientIn,
+		tooLarge: p.clientTooLarge,
+		batch:    p.clientBatch,
+		invalid:  func(err error, _ []byte) { p.clientInvalid(err) },
+		message:  p.fromClientMsg,
+	})
 }
 
 // clientInvalid answers a message that failed to decode, when it can tell

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,48 @@ func (p *Proxy) markClientGone() {
 			p.diag("closing the server's input: %v", err)
 		}
 	})
+}
+
+// direction is what differs between the two directions of the pump.
+type direction struct {
+	from     string // "the client" or "the server", for diagnostics
+	in       io.Reader
+	tooLarge func(*jsonrpc.TooLargeError)
+	batch    func(*jsonrpc.Decoder, []byte)
+	invalid  func(err error, line []byte)
+	message  func(*jsonrpc.Message)
+}
+
+// pump reads, frames, decodes and dispatches one direction's messages
+// until its input ends. Each line is handled before the next is read, so
+// the handlers may use it without copying.
+func (p *Proxy) pump(d direction) {
+	r := jsonrpc.NewReader(d.in, p.cfg.MaxMessageSize)
+	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
+	for {
+		line, err := r.Next()
+		var tle *jsonrpc.TooLargeError
+		switch {
+		case errors.As(err, &tle):
+			d.tooLarge(tle)
+			continue
+		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
+			return
+		case err != nil:
+			p.diag("reading from %s: %v", d.from, err)
+			return
+		}
+		if jsonrpc.IsBatch(line) {
+			d.batch(dec, line)
+			continue
+		}
+		m, err := dec.Decode(line)
+		if err != nil {
+			d.invalid(err, line)
+			continue
+		}
+		d.message(m)
+	}
 }
 
 // answerOrphans answers every request the server will now never answer.

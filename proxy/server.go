@@ -3,8 +3,6 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/filter"
@@ -15,32 +13,14 @@ import (
 // are not JSON-RPC never reach the client: they are reported on stderr,
 // where a server's log output belongs.
 func (p *Proxy) pumpServer() {
-	r := jsonrpc.NewReader(p.streams.ServerOut, p.cfg.MaxMessageSize)
-	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
-	for {
-		line, err := r.Next()
-		var tle *jsonrpc.TooLargeError
-		switch {
-		case errors.As(err, &tle):
-			p.serverTooLarge(tle)
-			continue
-		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
-			return
-		case err != nil:
-			p.diag("reading from the server: %v", err)
-			return
-		}
-		if jsonrpc.IsBatch(line) {
-			p.serverBatch(dec, line)
-			continue
-		}
-		m, err := dec.Decode(line)
-		if err != nil {
-			p.serverInvalid(err, line)
-			continue
-		}
-		p.fromServerMsg(m)
-	}
+	p.pump(direction{
+		from:     "the server",
+		in:       p.streams.ServerOut,
+		tooLarge: p.serverTooLarge,
+		batch:    p.serverBatch,
+		invalid:  p.serverInvalid,
+		message:  p.fromServerMsg,
+	})
 }
 
 func (p *Proxy) serverInvalid(err error, line []byte) {
