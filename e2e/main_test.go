@@ -3,8 +3,9 @@
 // `mcpwarden run`, driven by real MCP clients (the Go SDK, the TypeScript
 // SDK) and by raw JSON lines that no SDK would send.
 //
-// TestMain builds mcpwarden and the recorder once, unless MCPWARDEN_BIN and
-// MCPWARDEN_RECORDER name binaries already built (scripts/
+// TestMain builds mcpwarden, the recorder and the escaper (e2e/escaper)
+// once, unless MCPWARDEN_BIN, MCPWARDEN_RECORDER and MCPWARDEN_ESCAPER
+// name binaries already built (scripts/
 // test-unprivileged.sh runs the tests as a user that cannot build). The
 // npm servers must be installed in e2e/npm/node_modules (scripts/setup.sh
 // does it); their absence is a failure, not a skip, so that a green run
@@ -38,6 +39,7 @@ import (
 var (
 	wardenBin   string
 	recorderBin string
+	escaperBin  string
 )
 
 // testTimeout bounds every single test; no read or wait may outlast it.
@@ -65,6 +67,10 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	if recorderBin, err = binary("MCPWARDEN_RECORDER", dir, "github.com/mcpwarden/mcpwarden/e2e/recorder"); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	if escaperBin, err = binary("MCPWARDEN_ESCAPER", dir, "github.com/mcpwarden/mcpwarden/e2e/escaper"); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
@@ -192,9 +198,21 @@ func recordGrant(path string) grant {
 // wardenArgv is the command line that runs argv under mcpwarden.
 func wardenArgv(profile, auditLog string, flags []string, argv ...string) []string {
 	out := []string{wardenBin, "run", "--profile", profile, "--audit-log", auditLog}
+	out = append(out, rootFlags()...)
 	out = append(out, flags...)
 	out = append(out, "--")
 	return append(out, argv...)
+}
+
+// rootFlags are the flags every run needs as root: the kernel exempts root
+// from the process limit, so without a delegated cgroup mcpwarden refuses
+// to start unless told to do its best (TestEscape/RootRefusedWithoutLimit
+// shows the refusal).
+func rootFlags() []string {
+	if os.Getuid() == 0 {
+		return []string{"--best-effort"}
+	}
+	return nil
 }
 
 // lockedBuffer collects a process's stderr; it is safe for concurrent use.

@@ -38,7 +38,7 @@ func TestNpxFromCacheInsideSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
-	cmd, stderr := newCommand(t, "mcpwarden", []string{wardenBin, "run", "--audit-log", auditLog, "--", "npx", "-y", pkg, dir}, env...)
+	cmd, stderr := newCommand(t, "mcpwarden", append(append([]string{wardenBin, "run", "--audit-log", auditLog}, rootFlags()...), "--", "npx", "-y", pkg, dir), env...)
 	cs := connectGo(t, ctx, newGoClient(&mcp.ClientOptions{}), cmd, "")
 	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "read_text_file", Arguments: map[string]any{"path": filepath.Join(dir, "note.txt")}})
 	if err != nil || res.IsError {

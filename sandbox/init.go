@@ -144,6 +144,13 @@ func setUp() (*server, error) {
 	if err := dropPrivileges(); err != nil {
 		return nil, fmt.Errorf("dropping privileges: %w", err)
 	}
+	// The server runs as the init's uid: without this it could read the
+	// init's memory through /proc/1/mem (the host's files the init read
+	// while building the view, the unfiltered /etc/passwd among them) and
+	// reopen the host files the init holds through /proc/1/fd.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("making the init undumpable: %w", err)
+	}
 	policy := landlockPolicy{read: v.read, write: v.write, hostNetwork: cfg.Network == NetworkHost}
 	// Its warnings depend on the kernel alone, and Command has returned
 	// them to the caller already.

@@ -326,9 +326,9 @@ func TestStartErrorsReported(t *testing.T) {
 		code int
 		want string
 	}{
-		{"missing executable", Config{Argv: []string{"/nonexistent/server"}}, ExitNotFound, "/nonexistent/server"},
-		{"not executable", Config{Argv: []string{notExec}, Read: []string{dir}}, ExitCannotRun, "permission denied"},
-		{"bad seccomp name", Config{Argv: []string{"/bin/true"}, SeccompDeny: []string{"no_such_syscall"}}, ExitSetup, "no_such_syscall"},
+		{"missing executable", Config{BestEffort: rootBestEffort, Argv: []string{"/nonexistent/server"}}, ExitNotFound, "/nonexistent/server"},
+		{"not executable", Config{BestEffort: rootBestEffort, Argv: []string{notExec}, Read: []string{dir}}, ExitCannotRun, "permission denied"},
+		{"bad seccomp name", Config{BestEffort: rootBestEffort, Argv: []string{"/bin/true"}, SeccompDeny: []string{"no_such_syscall"}}, ExitSetup, "no_such_syscall"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -423,7 +423,7 @@ func TestHelperSandboxParent(t *testing.T) {
 	if os.Getenv("MCPWARDEN_TEST_SANDBOX_PARENT") != "1" {
 		t.Skip("runs only as a subprocess of another test")
 	}
-	cmd, _, err := Command(Config{Argv: []string{"/bin/sh", "-c", "sleep 300 & echo ready; wait"}})
+	cmd, _, err := Command(Config{BestEffort: rootBestEffort, Argv: []string{"/bin/sh", "-c", "sleep 300 & echo ready; wait"}})
 	if err != nil {
 		t.Fatal(err)
 	}

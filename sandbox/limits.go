@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,14 +76,22 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// limitWarnings returns what the caller should know about limits the
-// kernel will not enforce; withCgroup tells whether the sandbox has a
-// cgroup of its own.
-func limitWarnings(withCgroup bool) []string {
-	if os.Getuid() == 0 && !withCgroup {
-		return []string{"the processes limit is not enforced: the kernel exempts root from RLIMIT_NPROC, and no delegated cgroup v2 is available for pids.max"}
+// errRootProcesses explains why root gets no process limit here.
+var errRootProcesses = errors.New("the processes limit cannot be enforced: the kernel exempts root from RLIMIT_NPROC, " +
+	"and no delegated cgroup v2 is available for pids.max (run mcpwarden as a normal user, delegate a cgroup, " +
+	"or pass --best-effort to start without the limit)")
+
+// checkLimits fails when a limit cannot be enforced: a server run by root
+// could otherwise fork until the machine has no process left. With
+// bestEffort it is a warning instead.
+func checkLimits(withCgroup, bestEffort bool) ([]string, error) {
+	if os.Getuid() != 0 || withCgroup {
+		return nil, nil
 	}
-	return nil
+	if !bestEffort {
+		return nil, errRootProcesses
+	}
+	return []string{errRootProcesses.Error()}, nil
 }
 
 // rlimit is one resource limit to set.

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -187,5 +188,31 @@ func TestSandboxCgroup(t *testing.T) {
 	r := mustRun(t, cfg)
 	if !strings.HasPrefix(r.stdout, "0::/") {
 		t.Fatalf("cgroup inside %q", r.stdout)
+	}
+}
+
+// rootBestEffort lets the tests run as root, where the processes limit
+// cannot be enforced without a delegated cgroup; TestRootNeedsBestEffort
+// shows that mcpwarden refuses to start then unless asked to.
+var rootBestEffort = os.Getuid() == 0
+
+func TestRootNeedsBestEffort(t *testing.T) {
+	cfg := Config{Argv: []string{"/bin/true"}, Home: t.TempDir()}
+	_, warnings, err := Command(cfg)
+	withCgroup := err == nil && len(warnings) == 0
+	switch {
+	case os.Getuid() != 0 || withCgroup:
+		if err != nil {
+			t.Fatalf("Command: %v", err)
+		}
+	case err == nil || !errors.Is(err, errRootProcesses):
+		t.Fatalf("Command as root without a cgroup = %v, want the processes-limit error", err)
+	}
+	if os.Getuid() != 0 {
+		return
+	}
+	cfg.BestEffort = true
+	if _, warnings, err = Command(cfg); err != nil || (len(warnings) == 0 && !withCgroup) {
+		t.Fatalf("with BestEffort: warnings %q, err %v; want a warning", warnings, err)
 	}
 }

@@ -166,7 +166,15 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 		// descriptor CgroupFD names before the command starts.
 		files = append(files, cg)
 	}
-	warnings = append(warnings, limitWarnings(cg != nil)...)
+	lw, err := checkLimits(cg != nil, cfg.BestEffort)
+	if err != nil {
+		conf.Close()
+		if cg != nil {
+			cg.Close()
+		}
+		return nil, nil, fmt.Errorf("sandbox: %w", err)
+	}
+	warnings = append(warnings, lw...)
 	cmd = &exec.Cmd{
 		Path: "/proc/self/exe",
 		Args: []string{"mcpwarden", InitArg},

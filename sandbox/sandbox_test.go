@@ -29,9 +29,10 @@ type result struct {
 func shConfig(t *testing.T, script string) Config {
 	t.Helper()
 	return Config{
-		Argv: []string{"/bin/sh", "-c", script},
-		Env:  Env(nil, os.Environ()),
-		Home: t.TempDir(),
+		Argv:       []string{"/bin/sh", "-c", script},
+		Env:        Env(nil, os.Environ()),
+		Home:       t.TempDir(),
+		BestEffort: rootBestEffort,
 	}
 }
 
@@ -165,7 +166,7 @@ func TestCommandRejectsBadConfig(t *testing.T) {
 
 func TestCommandNamespaces(t *testing.T) {
 	for _, network := range []string{"", NetworkNone, NetworkHost} {
-		cmd, _, err := Command(Config{Argv: []string{"/bin/true"}, Network: network})
+		cmd, _, err := Command(Config{BestEffort: rootBestEffort, Argv: []string{"/bin/true"}, Network: network})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -260,7 +261,7 @@ func TestLargeConfig(t *testing.T) {
 }
 
 func BenchmarkStartTrue(b *testing.B) {
-	cfg := Config{Argv: []string{"/bin/true"}, Env: Env(nil, os.Environ()), Home: b.TempDir()}
+	cfg := Config{Argv: []string{"/bin/true"}, Env: Env(nil, os.Environ()), Home: b.TempDir(), BestEffort: rootBestEffort}
 	for b.Loop() {
 		cmd, _, err := Command(cfg)
 		if err != nil {

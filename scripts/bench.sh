@@ -34,10 +34,13 @@ trap 'rm -rf "$tmp"' EXIT
 # median of the numbers on stdin
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
+# root needs --best-effort without a delegated cgroup (no process limit).
+extra=""
+[[ $(id -u) -eq 0 ]] && extra="--best-effort"
 echo "bench: start-up, $RUNS runs each (hyperfine)"
 hyperfine -N --warmup 10 --runs "$RUNS" --export-json "$tmp/start.json" \
 	--command-name bwrap "bwrap --unshare-all --die-with-parent --ro-bind / / --dev /dev --proc /proc /bin/true" \
-	--command-name mcpwarden "bin/mcpwarden run --profile default --audit-log $tmp/audit.jsonl -- /bin/true" \
+	--command-name mcpwarden "bin/mcpwarden run --profile default --audit-log $tmp/audit.jsonl $extra -- /bin/true" \
 	>>"$OUT" 2>&1
 # hyperfine's JSON keeps every run's time; pull the two medians out of it.
 start_median() {

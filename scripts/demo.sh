@@ -75,12 +75,17 @@ heading "Profile ($PROFILE)"
 sed -n '/^\[tools\]/,$p' "$PROFILE"
 
 heading "Command"
-echo "mcpwarden run --profile $PROFILE --audit-log $AUDIT -- node .../server-filesystem/dist/index.js $FILES"
+# As root the kernel cannot limit the server's processes without a
+# delegated cgroup, and mcpwarden refuses to start unless told to do its
+# best; a normal user needs no flag.
+EXTRA=()
+[[ $(id -u) -eq 0 ]] && EXTRA=(--best-effort)
+echo "mcpwarden run --profile $PROFILE --audit-log $AUDIT ${EXTRA[*]} -- node .../server-filesystem/dist/index.js $FILES"
 
 OUT=$TMP/client.jsonl
 rc=0
 node "$NPM_DIR/mcp-client.mjs" --roots "[\"$FILES\"]" --steps "$STEPS" -- \
-	"$MCPWARDEN" run --profile "$PROFILE" --audit-log "$AUDIT" -- \
+	"$MCPWARDEN" run --profile "$PROFILE" --audit-log "$AUDIT" "${EXTRA[@]}" -- \
 	node "$SERVER" "$FILES" >"$OUT" 2>"$TMP/stderr.txt" || rc=$?
 if ((rc != 0)); then
 	echo "demo: the MCP client could not talk to mcpwarden (exit $rc); its stderr:" >&2

@@ -26,6 +26,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/home" "$work/tmp"
 go build -race -o "$work/bin/mcpwarden" ./cmd/mcpwarden
 [[ -d e2e/recorder ]] && go build -o "$work/bin/recorder" ./e2e/recorder
+[[ -d e2e/escaper ]] && go build -o "$work/bin/escaper" ./e2e/escaper
 for p in "${pkgs[@]}"; do
 	go test -race -c -o "$work/bin/$p.test" "./$p"
 done
@@ -38,6 +39,7 @@ for p in "${pkgs[@]}"; do
 	if (cd "$p" && setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$work/home" TMPDIR="$work/tmp" \
 		MCPWARDEN_BIN="$work/bin/mcpwarden" MCPWARDEN_RECORDER="$work/bin/recorder" \
+		MCPWARDEN_ESCAPER="$work/bin/escaper" \
 		"$work/bin/$p.test" -test.count=1 -test.timeout=15m </dev/null); then
 		passed=$((passed + 1))
 	else
