@@ -191,7 +191,7 @@ func (d *decoder) server(path toml.Key, v any, s *Server) {
 }
 
 func (d *decoder) sandbox(path toml.Key, v any, sb *Sandbox) {
-	known := []string{"network", "allow_hosts", "allow_private", "read", "write", "hide", "env", "limits"}
+	known := []string{"network", "allow_hosts", "allow_private", "read", "write", "hide", "env", "seccomp_deny", "limits"}
 	var proxyOnly []toml.Key // proxy settings that were given entries
 	d.fields(path, v, known, func(k toml.Key, v any) {
 		if a, ok := v.([]any); ok && len(a) > 0 && (k[1] == "allow_hosts" || k[1] == "allow_private") {
@@ -218,6 +218,8 @@ func (d *decoder) sandbox(path toml.Key, v any, sb *Sandbox) {
 			sb.Hide = d.strList(k, v, `hide = ["~/.ssh"]`, checkPath)
 		case "env":
 			sb.Env = d.strList(k, v, `env = ["PATH", "HOME", "NODE_ENV=production"]`, checkEnvName)
+		case "seccomp_deny":
+			sb.SeccompDeny = d.strList(k, v, `seccomp_deny = ["uname"]`, checkSyscallName)
 		case "limits":
 			d.limits(k, v, &sb.Limits)
 		}

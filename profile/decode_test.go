@@ -252,3 +252,19 @@ func TestEnvFixedValue(t *testing.T) {
 		t.Errorf("Env = %q", got)
 	}
 }
+
+func TestSeccompDeny(t *testing.T) {
+	p, err := Parse("p.toml", []byte("[server]\nname = \"x\"\n[sandbox]\nseccomp_deny = [\"uname\", \"sched_setaffinity\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Sandbox.SeccompDeny, " "); got != "uname sched_setaffinity" {
+		t.Errorf("SeccompDeny = %q", got)
+	}
+	for _, bad := range []string{`"UNAME"`, `""`, `"1x"`, `"un ame"`} {
+		_, err := Parse("p.toml", []byte("[server]\nname = \"x\"\n[sandbox]\nseccomp_deny = ["+bad+"]\n"))
+		if err == nil || !strings.Contains(err.Error(), "p.toml:4") || !strings.Contains(err.Error(), "system call name") {
+			t.Errorf("seccomp_deny = [%s]: err = %v", bad, err)
+		}
+	}
+}

@@ -70,8 +70,11 @@ type Sandbox struct {
 	Read, Write, Hide []string
 	// Env names the environment variables passed through to the server;
 	// an entry "NAME=value" sets NAME to value instead.
-	Env    []string
-	Limits Limits
+	Env []string
+	// SeccompDeny names system calls that fail with EPERM on top of the
+	// sandbox's own list.
+	SeccompDeny []string
+	Limits      Limits
 }
 
 // Limits are resource limits; a zero field means no limit.

@@ -53,6 +53,21 @@ func checkPath(s string) string {
 }
 
 // checkEnvName accepts names matching [A-Za-z_][A-Za-z0-9_]*.
+// checkSyscallName accepts what can be a system call's name; whether this
+// kernel has it is checked when the sandbox starts.
+func checkSyscallName(s string) string {
+	if s == "" {
+		return "is not a system call name (remove the empty entry)"
+	}
+	for i := range len(s) {
+		c := s[i]
+		if c != '_' && (c < 'a' || c > 'z') && (i == 0 || c < '0' || c > '9') {
+			return "is not a system call name (use the lower-case name, as in seccomp_deny = [\"uname\"])"
+		}
+	}
+	return ""
+}
+
 func checkEnvName(s string) string {
 	// "NAME=value" sets a fixed value instead of passing the user's own.
 	if name, value, ok := strings.Cut(s, "="); ok {

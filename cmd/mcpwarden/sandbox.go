@@ -54,8 +54,9 @@ func sandboxCommand(prof *profile.Profile, argv []string, bestEffort bool) (*exe
 			Memory: sb.Limits.Memory, FileSize: sb.Limits.FileSize, Processes: sb.Limits.Processes,
 			OpenFiles: sb.Limits.OpenFiles, CPUSeconds: sb.Limits.CPUSeconds,
 		},
-		BestEffort: bestEffort,
-		Home:       home,
+		SeccompDeny: sb.SeccompDeny,
+		BestEffort:  bestEffort,
+		Home:        home,
 	}
 	return sandbox.Command(cfg)
 }
