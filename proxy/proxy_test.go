@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ type harness struct {
 	toServer <-chan string  // what the server receives
 	done     chan struct{}
 	auditLog string
+	audit    *audit.Log
 	diags    chan string
 	p        *Proxy
 }
@@ -46,7 +48,7 @@ func newHarness(t *testing.T, tools filter.Rules, maxMsg int) *harness {
 	or, ow := io.Pipe()
 	sr, sw := io.Pipe()
 	xr, xw := io.Pipe()
-	h := &harness{t: t, client: cw, server: xw, done: make(chan struct{}), auditLog: logPath, diags: make(chan string, 100)}
+	h := &harness{t: t, client: cw, server: xw, done: make(chan struct{}), auditLog: logPath, audit: al, diags: make(chan string, 100)}
 	h.toClient = readLines(or)
 	h.toServer = readLines(sr)
 	h.p = New(Config{Policy: policy, Audit: al, MaxMessageSize: maxMsg,
@@ -425,4 +427,47 @@ func TestCancelledRequestIsForgotten(t *testing.T) {
 	h.server.Close()
 	<-h.done
 	quiet(t, h.toClient, "client") // no invented answer to the cancelled call
+}
+
+// TestUnrecordableCallIsRefused shows the audit log failing closed: a call
+// whose decision cannot be written down does not run.
+func TestUnrecordableCallIsRefused(t *testing.T) {
+	h := newHarness(t, denyDelete(), 0)
+	if err := h.audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.fromClient(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{}}}`)
+	r := decodeResponse(t, next(t, h.toClient, "client"))
+	if string(r.ID) != "1" || r.Error == nil || !strings.Contains(r.Error.Message, "audit log") {
+		t.Fatalf("answer %+v", r)
+	}
+	h.sync("s") // the call never reached the server
+}
+
+// TestRequestsInFlightAreBounded shows that a client that never waits for
+// answers cannot make mcpwarden hold an unbounded table of requests.
+func TestRequestsInFlightAreBounded(t *testing.T) {
+	h := newHarness(t, denyDelete(), 0)
+	go func() {
+		for range h.toServer { // a server that reads and never answers
+		}
+	}()
+	var b strings.Builder
+	for i := range maxInFlight + 1 {
+		fmt.Fprintf(&b, `{"jsonrpc":"2.0","id":%d,"method":"ping"}`+"\n", i)
+	}
+	if _, err := io.WriteString(h.client, b.String()); err != nil {
+		t.Fatal(err)
+	}
+	r := decodeResponse(t, next(t, h.toClient, "client"))
+	if string(r.ID) != fmt.Sprint(maxInFlight) || r.Error == nil || !strings.Contains(r.Error.Message, "in flight") {
+		t.Fatalf("answer %+v", r)
+	}
+	if n := h.p.fromClient.Len(); n != maxInFlight {
+		t.Fatalf("%d requests tracked, want %d", n, maxInFlight)
+	}
+	go func() { // the orphans' answers when the server goes
+		for range h.toClient {
+		}
+	}()
 }
