@@ -148,7 +148,7 @@ func everythingArgv(t testing.TB) []string {
 var systemRead = []string{
 	"/usr", "/bin", "/lib", "/lib64",
 	"/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-	"/etc/localtime", "/etc/nsswitch.conf", "/etc/passwd", "/etc/group",
+	"/etc/localtime", "/etc/nsswitch.conf",
 }
 
 // grant is what a test's server needs from the sandbox beyond systemRead:
