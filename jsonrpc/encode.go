@@ -29,20 +29,6 @@ func ResultResponse(id ID, result jsontext.Value) []byte {
 	return envelopeWith(id, "result", result)
 }
 
-// Notify encodes a notification with the given params (nil for none).
-func Notify(method string, params jsontext.Value) ([]byte, error) {
-	q, err := jsontext.AppendQuote(nil, method)
-	if err != nil {
-		return nil, err
-	}
-	b := append([]byte(`{"jsonrpc":"2.0","method":`), q...)
-	if params != nil {
-		b = append(b, `,"params":`...)
-		b = append(b, params...)
-	}
-	return append(b, '}'), nil
-}
-
 func envelopeWith(id ID, member string, value []byte) []byte {
 	b := make([]byte, 0, len(value)+len(id.raw)+40)
 	b = append(b, `{"jsonrpc":"2.0","id":`...)

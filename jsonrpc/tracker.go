@@ -42,14 +42,6 @@ func (t *Tracker[T]) Take(id ID) (T, bool) {
 	return v, ok
 }
 
-// Peek returns the request with the given id without removing it.
-func (t *Tracker[T]) Peek(id ID) (T, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v, ok := t.pending[id.key]
-	return v, ok
-}
-
 // Len returns the number of requests in flight.
 func (t *Tracker[T]) Len() int {
 	t.mu.Lock()

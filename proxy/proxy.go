@@ -56,7 +56,6 @@ type Proxy struct {
 	version    atomic.Pointer[string]  // negotiated protocol version
 	clientGone chan struct{}           // closed when the client stops sending
 	goneOnce   sync.Once
-	exitReason atomic.Pointer[string] // how the server ended, once known
 }
 
 // call is a request in flight.
@@ -88,10 +87,6 @@ func New(cfg Config, s Streams) *Proxy {
 // ClientGone is closed when the client has closed its side (end of input
 // or a failed write), so the caller can start stopping the server.
 func (p *Proxy) ClientGone() <-chan struct{} { return p.clientGone }
-
-// SetServerExit records how the server ended ("exited with status 1"); the
-// answers to requests the server never answered say so.
-func (p *Proxy) SetServerExit(reason string) { p.exitReason.Store(&reason) }
 
 // Run pumps messages until the server's output ends, then answers every
 // request still in flight with an error and returns. The client side is

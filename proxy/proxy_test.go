@@ -471,3 +471,27 @@ func TestRequestsInFlightAreBounded(t *testing.T) {
 		}
 	}()
 }
+
+// TestServerRequestsAnsweredWhenClientCannot shows that a server request
+// still gets exactly one answer when the client's is invalid or too large,
+// and that a server cannot have two requests with one id in flight.
+func TestServerRequestsAnsweredWhenClientCannot(t *testing.T) {
+	h := newHarness(t, denyDelete(), 4096)
+	h.fromServer(`{"jsonrpc":"2.0","id":"q1","method":"sampling/createMessage","params":{}}`,
+		`{"jsonrpc":"2.0","id":"q2","method":"roots/list"}`,
+		`{"jsonrpc":"2.0","id":"q2","method":"roots/list"}`)
+	next(t, h.toClient, "client")
+	next(t, h.toClient, "client")
+	if r := decodeResponse(t, next(t, h.toServer, "server")); string(r.ID) != `"q2"` || r.Error == nil {
+		t.Fatalf("duplicate server request id: server got %+v", r)
+	}
+	h.fromClient(`{"jsonrpc":"2.0","id":"q1","result":{"a":1,"A":2}}`)
+	if r := decodeResponse(t, next(t, h.toServer, "server")); string(r.ID) != `"q1"` || r.Error == nil || !strings.Contains(r.Error.Message, "invalid") {
+		t.Fatalf("invalid client response: server got %+v", r)
+	}
+	h.fromClient(`{"jsonrpc":"2.0","result":{"roots":[{"uri":"file:///` + strings.Repeat("x", 5000) + `"}]},"id":"q2"}`)
+	if r := decodeResponse(t, next(t, h.toServer, "server")); string(r.ID) != `"q2"` || r.Error == nil || !strings.Contains(r.Error.Message, "exceeds") {
+		t.Fatalf("oversized client response: server got %+v", r)
+	}
+	h.sync("s")
+}

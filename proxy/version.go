@@ -15,9 +15,6 @@ import (
 // sure it sees every way a tool can be called.
 var versions = []string{"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"}
 
-// SupportedVersions returns the protocol versions mcpwarden can enforce.
-func SupportedVersions() []string { return slices.Clone(versions) }
-
 func knownVersion(v string) bool { return slices.Contains(versions, v) }
 
 // batchesAllowed reports whether a protocol version has JSON-RPC batches:

@@ -790,6 +790,7 @@ func (b *builder) proc(target string) error {
 		tree, err := cloneTree(at, unix.MOUNT_ATTR_RDONLY|attrProc)
 		if err == nil {
 			err = moveMount(tree, at)
+			unix.Close(tree)
 		}
 		unix.Close(at)
 		if err != nil {

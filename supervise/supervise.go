@@ -4,7 +4,6 @@
 package supervise
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,23 +24,12 @@ type Process struct {
 	err   error
 }
 
-// Spec says what to start: either Argv, run as it is, or Cmd, a command
-// prepared by the caller (the sandbox's init). Stdin and stdout are set
-// here in both cases.
-type Spec struct {
-	Argv   []string
-	Cmd    *exec.Cmd
-	Stderr io.Writer // the server's stderr; nil: mcpwarden's own
-}
-
-// Start starts the server as the leader of a process group of its own,
-// with its stdin and stdout as pipes returned to the caller. The server is
-// killed if mcpwarden dies without stopping it.
-func Start(s Spec) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err error) {
-	cmd, err := command(s)
-	if err != nil {
-		return nil, nil, nil, err
-	}
+// Start starts cmd, a command the caller prepared (the sandbox's init),
+// as the leader of a process group or session of its own, with its stdin
+// and stdout as pipes returned to the caller and its stderr going to
+// stderr. The server is killed if mcpwarden dies without stopping it.
+func Start(cmd *exec.Cmd, stderr io.Writer) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err error) {
+	prepare(cmd, stderr)
 	// Plain pipes rather than exec's StdoutPipe: Wait closes those as soon
 	// as the server exits, losing what it wrote last and never read.
 	inR, inW, err := os.Pipe()
@@ -81,22 +69,8 @@ func Start(s Spec) (p *Process, stdin io.WriteCloser, stdout io.ReadCloser, err 
 	return p, inW, outR, nil
 }
 
-func command(s Spec) (*exec.Cmd, error) {
-	cmd := s.Cmd
-	if cmd == nil {
-		if len(s.Argv) == 0 {
-			return nil, errors.New("no server command given")
-		}
-		path, err := exec.LookPath(s.Argv[0])
-		if err != nil {
-			return nil, fmt.Errorf("server command %q: %w", s.Argv[0], err)
-		}
-		cmd = &exec.Cmd{Path: path, Args: s.Argv}
-	}
-	cmd.Stderr = s.Stderr
-	if cmd.Stderr == nil {
-		cmd.Stderr = os.Stderr
-	}
+func prepare(cmd *exec.Cmd, stderr io.Writer) {
+	cmd.Stderr = stderr
 	// Pdeathsig fires when the thread that forked dies, not the process:
 	// Start forks from a locked thread that is never reused. A group of
 	// its own (or a session, which the sandbox's init gets) lets the
@@ -108,7 +82,6 @@ func command(s Spec) (*exec.Cmd, error) {
 		cmd.SysProcAttr.Setpgid = true
 	}
 	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	return cmd, nil
 }
 
 func (p *Process) wait() {
@@ -120,9 +93,6 @@ func (p *Process) wait() {
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	close(p.done)
 }
-
-// Pid returns the server's process id.
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Done is closed when the server has exited and been reaped.
 func (p *Process) Done() <-chan struct{} { return p.done }

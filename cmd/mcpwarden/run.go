@@ -105,7 +105,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	for _, w := range warnings {
 		diag(stderr, "warning: %s", w)
 	}
-	proc, serverIn, serverOut, err := supervise.Start(supervise.Spec{Cmd: cmd, Stderr: stderr})
+	proc, serverIn, serverOut, err := supervise.Start(cmd, stderr)
 	if err != nil {
 		return 1, err
 	}
@@ -130,18 +130,9 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		defer close(done)
 		px.Run(func() string { return serverEnding(proc) })
 	}()
-	select {
-	case <-done:
-	case <-proc.Done():
-		// A process the server started may still hold its stdout open; once
-		// the server is gone, give the pump a moment and then cut it off.
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			serverOut.Close()
-			<-done
-		}
-	}
+	// The server's output ends at the latest when the sandbox's init does:
+	// every process that could hold it open dies with the PID namespace.
+	<-done
 	px.CloseServerInput()
 	proc.Stop(f.grace)
 	return proc.ExitCode(), nil
