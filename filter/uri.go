@@ -209,14 +209,13 @@ func decodePath(p string, file bool) (string, error) {
 	b.Grow(len(p))
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if c != '%' || i+2 >= len(p) {
+		if c != '%' {
 			b.WriteByte(c)
 			continue
 		}
-		hi, ok1 := unhex(p[i+1])
-		lo, ok2 := unhex(p[i+2])
-		if !ok1 || !ok2 {
-			b.WriteByte(c)
+		hi, lo, ok := escapeAt(p, i)
+		if !ok {
+			b.WriteString("%25")
 			continue
 		}
 		d := hi<<4 | lo
@@ -235,7 +234,6 @@ func decodePath(p string, file bool) (string, error) {
 	return b.String(), nil
 }
 
-// decodeAll decodes every well-formed percent-escape in p.
 // decodeAuthority decodes escaped unreserved characters in an authority;
 // other escapes stay, since decoding them could change where it ends.
 func decodeAuthority(a string) (string, error) {
@@ -244,25 +242,42 @@ func decodeAuthority(a string) (string, error) {
 	}
 	var b strings.Builder
 	for i := 0; i < len(a); i++ {
-		if a[i] == '%' && i+2 < len(a) {
-			hi, ok1 := unhex(a[i+1])
-			lo, ok2 := unhex(a[i+2])
-			if d := hi<<4 | lo; ok1 && ok2 {
-				if d < 0x20 || d == 0x7F {
-					return "", errEncodedCtrl
-				}
-				if unreserved(d) {
-					b.WriteByte(d)
-					i += 2
-					continue
-				}
-			}
+		if a[i] != '%' {
+			b.WriteByte(a[i])
+			continue
 		}
-		b.WriteByte(a[i])
+		hi, lo, ok := escapeAt(a, i)
+		switch d := hi<<4 | lo; {
+		case !ok:
+			b.WriteString("%25")
+		case d < 0x20 || d == 0x7F:
+			return "", errEncodedCtrl
+		case unreserved(d):
+			b.WriteByte(d)
+			i += 2
+		default:
+			b.WriteString(a[i : i+3])
+			i += 2
+		}
 	}
 	return b.String(), nil
 }
 
+// escapeAt reads the percent-escape at s[i], which is '%'. A '%' that
+// starts no escape is not one: the normal forms spell it "%25", so that
+// decoding a later escape cannot join it with the digits that follow
+// into a new escape ("%%61" would otherwise become "%a", and normalising
+// twice would not give the same text).
+func escapeAt(s string, i int) (hi, lo byte, ok bool) {
+	if i+2 >= len(s) {
+		return 0, 0, false
+	}
+	hi, ok1 := unhex(s[i+1])
+	lo, ok2 := unhex(s[i+2])
+	return hi, lo, ok1 && ok2
+}
+
+// decodeAll decodes every well-formed percent-escape in p.
 func decodeAll(p string) string {
 	if !strings.Contains(p, "%") {
 		return p

@@ -32,8 +32,10 @@ func TestNormalizeURI(t *testing.T) {
 		{in: "file://", norm: "file:///"},
 		{in: "file:///My%20Docs/a%c3%a9", norm: "file:///My%20Docs/a%C3%A9", decoded: "file:///My Docs/aé"},
 		{in: "file:///a%3Fb", norm: "file:///a%3Fb", decoded: "file:///a?b"},
-		{in: "file:///a%zz", norm: "file:///a%zz"},
-		{in: "file:///a%", norm: "file:///a%"},
+		{in: "file:///a%zz", norm: "file:///a%25zz", decoded: "file:///a%zz"},
+		{in: "file:///a%", norm: "file:///a%25", decoded: "file:///a%"},
+		{in: "A:%%610", norm: "a:%25a0", decoded: "a:%a0"},
+		{in: "x://h%%41/p", norm: "x://h%25a/p"},
 		{in: "HTTPS://User@Example.COM:443/A/./b/../C?Q=1#F", norm: "https://User@example.com:443/A/C?Q=1#F"},
 		{in: `https://example.com\a\..\b`, norm: "https://example.com/b"},
 		{in: "mem://notes//a/./b", norm: "mem://notes/a/b"},
@@ -92,6 +94,9 @@ func TestNormalizeURIIsIdempotent(t *testing.T) {
 		"https://EXAMPLE.com/%7e/x%2Fy/%41",
 		"file:///x%5c..%5cy",
 		"note:a/b/./c",
+		"A:%%610",
+		"x:%%%32e",
+		"x://%%%32e/",
 	} {
 		once, err := normalizeURI(in)
 		if err != nil {
