@@ -91,19 +91,28 @@ func (d *decoder) profile(doc map[string]any) *Profile {
 		Tools:     Lists{Allow: []string{"*"}},
 		Resources: Lists{Allow: []string{"*"}},
 		Prompts:   Lists{Allow: []string{"*"}},
+		Guards:    defaultGuards(),
 	}
-	d.fields(nil, doc, []string{"server", "sandbox", "tools", "resources", "prompts"}, func(k toml.Key, v any) {
+	d.fields(nil, doc, []string{"server", "sandbox", "tools", "resources", "prompts", "guards"}, func(k toml.Key, v any) {
 		switch k[0] {
 		case "server":
 			d.server(k, v, &p.Server)
 		case "sandbox":
 			d.sandbox(k, v, &p.Sandbox)
 		case "tools":
-			p.Tools = d.lists(k, v, `"read_*"`)
+			p.Tools = d.lists(k, v, `"read_*"`, func(k toml.Key, v any) {
+				if k[1] == "rules" {
+					p.ToolRules = d.toolRules(k, v)
+				} else {
+					d.toolLimits(k, v, &p.ToolLimits)
+				}
+			}, "rules", "limits")
 		case "resources":
-			p.Resources = d.lists(k, v, `"file:///*"`)
+			p.Resources = d.lists(k, v, `"file:///*"`, nil)
 		case "prompts":
-			p.Prompts = d.lists(k, v, `"summarize"`)
+			p.Prompts = d.lists(k, v, `"summarize"`, nil)
+		case "guards":
+			d.guards(k, v, &p.Guards)
 		}
 	})
 	server, isTable := doc["server"].(map[string]any)
@@ -251,13 +260,11 @@ func (d *decoder) limits(path toml.Key, v any, l *Limits) {
 }
 
 // lists decodes [tools], [resources] or [prompts]. A missing allow means
-// everything; an empty one means nothing.
-func (d *decoder) lists(path toml.Key, v any, example string) Lists {
+// everything; an empty one means nothing. The keys in more are passed to
+// other.
+func (d *decoder) lists(path toml.Key, v any, example string, other func(toml.Key, any), more ...string) Lists {
 	l := Lists{Allow: []string{"*"}}
-	known := []string{"allow", "deny"}
-	if path[0] == "tools" {
-		known = append(known, "rules")
-	}
+	known := append([]string{"allow", "deny"}, more...)
 	d.fields(path, v, known, func(k toml.Key, v any) {
 		switch k[1] {
 		case "allow":
@@ -267,8 +274,8 @@ func (d *decoder) lists(path toml.Key, v any, example string) Lists {
 			}
 		case "deny":
 			l.Deny = d.strList(k, v, "deny = ["+example+"]", checkGlob)
-		case "rules":
-			d.fail(k, d.pos.line(k), "per-tool rules (tools.rules.NAME) are not supported by this version (remove the [tools.rules.*] tables, or use a newer mcpwarden)")
+		default:
+			other(k, v)
 		}
 	})
 	return l

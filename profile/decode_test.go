@@ -72,7 +72,7 @@ func checkErrors(t *testing.T, cases []errCase) {
 func TestUnknownKeys(t *testing.T) {
 	checkErrors(t, []errCase{
 		{"top table", srv + "\n[sandbx]\nnetwork = \"none\"\n", 4, "sandbx", `unknown key "sandbx" (did you mean "sandbox"?)`},
-		{"top key", "foo = 1\n" + srv, 1, "foo", `unknown key "foo" (known tables: server, sandbox, tools, resources, prompts)`},
+		{"top key", "foo = 1\n" + srv, 1, "foo", `unknown key "foo" (known tables: server, sandbox, tools, resources, prompts, guards)`},
 		{"server", srv + "nmae = \"y\"\n", 3, "server.nmae", `unknown key "server.nmae" (did you mean "name"?)`},
 		{"sandbox", srv + "\n\n\n\n\n\n[sandbox]\nread = []\nwrite = []\nnetwrok = \"none\"\n", 12, "sandbox.netwrok", `unknown key "sandbox.netwrok"`},
 		{"sandbox.limits", srv + "[sandbox.limits]\nmemory = \"1GiB\"\nswap = \"1GiB\"\n", 5, "sandbox.limits.swap", "known keys in [sandbox.limits]: memory, processes"},
@@ -164,9 +164,26 @@ func TestBadValues(t *testing.T) {
 		{"memory negative", srv + "[sandbox.limits]\nmemory = \"-1\"\n", 4, "sandbox.limits.memory", "whole number"},
 		{"memory zero", srv + "[sandbox.limits]\nmemory = \"0GiB\"\n", 4, "sandbox.limits.memory", "zero"},
 		{"file_size overflow", srv + "[sandbox.limits]\nfile_size = \"99999999999GiB\"\n", 4, "sandbox.limits.file_size", "too large"},
-		{"tools.rules table", srv + "[tools]\nallow = [\"*\"]\n\n[tools.rules.read_file]\nmax_calls = 1\n", 6, "tools.rules", "per-tool rules (tools.rules.NAME) are not supported by this version"},
-		{"tools.rules inline", srv + "[tools]\nrules = {}\n", 4, "tools.rules", "per-tool rules"},
-		{"tools.rules dotted", srv + "[tools]\nrules.read_file.x = 1\n", 4, "tools.rules", "per-tool rules"},
+		{"rule unknown key", srv + "[tools.rules.read_file]\nmax_call = 1\n", 4, "tools.rules.read_file.max_call", `did you mean "max_calls"?`},
+		{"rule dotted unknown", srv + "[tools]\nrules.read_file.x = 1\n", 4, "tools.rules.read_file.x", "unknown key"},
+		{"rule not a table", srv + "[tools]\nrules.read_file = 1\n", 4, "tools.rules.read_file", "must be a table"},
+		{"approval value", srv + "[tools.rules.w]\napproval = \"never\"\n", 4, "tools.rules.w.approval", `use "always" or "once-per-session"`},
+		{"schema not json", srv + "[tools.rules.w]\nschema = \"{type\"\n", 4, "tools.rules.w.schema", "JSON object"},
+		{"schema array", srv + "[tools.rules.w]\nschema = \"[]\"\n", 4, "tools.rules.w.schema", "JSON object"},
+		{"burst alone", srv + "[tools.rules.w]\nburst = 3\n", 3, "tools.rules.w", "burst but no calls_per_minute"},
+		{"limit zero", srv + "[tools.limits]\nmax_in_flight = 0\n", 4, "tools.limits.max_in_flight", "greater than zero"},
+		{"result size", srv + "[tools.limits]\nmax_result_size = \"lots\"\n", 4, "tools.limits.max_result_size", "max_result_size"},
+		{"arg no kind", srv + "[tools.rules.w.args]\n\"/p\" = { access = \"write\" }\n", 4, `tools.rules.w.args."/p"`, "has no kind"},
+		{"arg bad kind", srv + "[tools.rules.w.args]\n\"/p\" = { kind = \"file\" }\n", 4, `tools.rules.w.args."/p".kind`, `use "path", "url", "sql" or "command"`},
+		{"arg not pointer", srv + "[tools.rules.w.args]\npath = { kind = \"path\" }\n", 4, "tools.rules.w.args.path", "not a JSON pointer"},
+		{"arg bad tilde", srv + "[tools.rules.w.args]\n\"/a~b\" = { kind = \"path\" }\n", 4, `tools.rules.w.args."/a~b"`, `"~0" or "~1"`},
+		{"arg key of other kind", srv + "[tools.rules.w.args]\n\"/p\" = { kind = \"path\", schemes = [\"https\"] }\n", 4, `tools.rules.w.args."/p".schemes`, "unknown key"},
+		{"sql no dialect", srv + "[tools.rules.q.args]\n\"/sql\" = { kind = \"sql\" }\n", 4, `tools.rules.q.args."/sql"`, "needs dialect"},
+		{"command no allow", srv + "[tools.rules.r.args]\n\"/cmd\" = { kind = \"command\" }\n", 4, `tools.rules.r.args."/cmd"`, "needs allow"},
+		{"url bad cidr", srv + "[tools.rules.f.args]\n\"/url\" = { kind = \"url\", allow_private = [\"10.0.0.0/33\"] }\n", 4, `tools.rules.f.args."/url".allow_private`, "10.0.0.0/33"},
+		{"url bad host", srv + "[tools.rules.f.args]\n\"/url\" = { kind = \"url\", allow_hosts = [\"Evil.COM\"] }\n", 4, `tools.rules.f.args."/url".allow_hosts`, "lower-case host"},
+		{"guards secrets", srv + "[guards]\nsecrets = \"mask\"\n", 4, "guards.secrets", `use "redact", "block" or "off"`},
+		{"guards pin type", srv + "[guards]\npin = \"yes\"\n", 4, "guards.pin", "true or false"},
 	})
 }
 

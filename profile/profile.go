@@ -39,11 +39,16 @@ const DefaultName = "default"
 type Profile struct {
 	Server    Server
 	Sandbox   Sandbox
-	Tools     Lists  // globs over tool names
-	Resources Lists  // globs over resource URIs
-	Prompts   Lists  // globs over prompt names
-	Source    []byte // the TOML text the profile was parsed from
-	Origin    string // "builtin:NAME" or the file's path
+	Tools     Lists // globs over tool names
+	Resources Lists // globs over resource URIs
+	Prompts   Lists // globs over prompt names
+	// ToolRules are the [tools.rules.NAME] tables, in the order written.
+	ToolRules []ToolRule
+	// ToolLimits ([tools.limits]) bound all tool calls of a session.
+	ToolLimits CallLimits
+	Guards     Guards
+	Source     []byte // the TOML text the profile was parsed from
+	Origin     string // "builtin:NAME" or the file's path
 }
 
 // Server identifies the server a profile is written for.

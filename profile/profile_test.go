@@ -2,6 +2,7 @@ package profile
 
 import (
 	"errors"
+	"github.com/go-json-experiment/json/jsontext"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -125,6 +126,38 @@ cpu_seconds = 30
 allow = ["read_*", "list_?"]
 deny = ["delete_*"]
 
+[tools.limits]
+calls_per_minute = 120
+burst = 20
+max_calls = 1000
+max_in_flight = 8
+max_result_size = "4MiB"
+
+[tools.rules.write_file]
+approval = "always"
+schema = '{"type": "object", "required": ["path"]}'
+secrets = "block"
+calls_per_minute = 6
+max_calls = 10
+max_in_flight = 1
+max_result_size = "1KiB"
+
+[tools.rules.write_file.args]
+"/path" = { kind = "path", access = "write" }
+"/paths/*" = { kind = "path" }
+"/url" = { kind = "url", schemes = ["https"], allow_hosts = ["*.example.com"], deny_hosts = ["evil.example.com"], allow_private = ["10.1.0.0/16"] }
+"/sql" = { kind = "sql", dialect = "postgres", deny_functions = ["my_fn"] }
+"/cmd" = { kind = "command", allow = ["git status", "git log **"] }
+
+[tools.rules.query]
+approval = "once-per-session"
+
+[guards]
+secrets = "off"
+strip_hidden = false
+pin = false
+approval_fallback = "terminal"
+
 [resources]
 allow = ["file:///*"]
 deny = ["file:///etc/*"]
@@ -151,7 +184,22 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 			Env:          []string{"PATH", "_X1", "lower"},
 			Limits:       Limits{Memory: 512 << 20, Processes: 64, OpenFiles: 256, FileSize: 100_000_000, CPUSeconds: 30},
 		},
-		Tools:     Lists{Allow: []string{"read_*", "list_?"}, Deny: []string{"delete_*"}},
+		Tools:      Lists{Allow: []string{"read_*", "list_?"}, Deny: []string{"delete_*"}},
+		ToolLimits: CallLimits{CallsPerMinute: 120, Burst: 20, MaxCalls: 1000, MaxInFlight: 8, MaxResultSize: 4 << 20},
+		ToolRules: []ToolRule{{
+			Name: "write_file", Approval: "always", Secrets: "block",
+			Schema: jsontext.Value(`{"type":"object","required":["path"]}`),
+			Limits: CallLimits{CallsPerMinute: 6, MaxCalls: 10, MaxInFlight: 1, MaxResultSize: 1 << 10},
+			Args: []ArgRule{
+				{Pointer: "/path", Kind: KindPath, Access: "write"},
+				{Pointer: "/paths/*", Kind: KindPath, Access: "read"},
+				{Pointer: "/url", Kind: KindURL, Schemes: []string{"https"}, AllowHosts: []string{"*.example.com"},
+					DenyHosts: []string{"evil.example.com"}, AllowPrivate: []string{"10.1.0.0/16"}},
+				{Pointer: "/sql", Kind: KindSQL, Dialect: "postgres", DenyFunctions: []string{"my_fn"}},
+				{Pointer: "/cmd", Kind: KindCommand, Allow: []string{"git status", "git log **"}},
+			},
+		}, {Name: "query", Approval: "once-per-session"}},
+		Guards:    Guards{Secrets: "off", ApprovalFallback: "terminal"},
 		Resources: Lists{Allow: []string{"file:///*"}, Deny: []string{"file:///etc/*"}},
 		Prompts:   Lists{Allow: []string{}, Deny: []string{"*"}},
 		Source:    []byte(everyKey),
