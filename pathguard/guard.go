@@ -253,16 +253,16 @@ func (g *Guard) Check(p string, a Access) (string, error) {
 	if reason := badChars(res.path); reason != "" {
 		return fail(reason)
 	}
-	roots := g.write
-	if a == Read {
-		roots = append(slices.Clone(g.read), g.write...)
+	if slices.ContainsFunc(g.write, func(r string) bool { return within(res.path, r) }) {
+		return res.path, nil
 	}
-	for _, r := range roots {
-		if within(res.path, r) {
+	if a == Read {
+		if slices.ContainsFunc(g.read, func(r string) bool { return within(res.path, r) }) {
 			return res.path, nil
 		}
+		return fail("is outside the directories allowed for reading")
 	}
-	return fail(fmt.Sprintf("is outside the directories allowed for %s", map[Access]string{Read: "reading", Write: "writing"}[a]))
+	return fail("is outside the directories allowed for writing")
 }
 
 // within reports whether p is root or lies beneath it. Both are clean and
