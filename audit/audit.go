@@ -63,6 +63,9 @@ import (
 const (
 	EventDecision = "decision"
 	EventOutcome  = "outcome"
+	// EventGuard records what a guard did outside a call: a tool hidden
+	// because its definition changed, a description flagged.
+	EventGuard = "guard"
 )
 
 // Values of [Record.Decision].
@@ -97,6 +100,7 @@ type Record struct {
 	ErrorMessage string        // error returned to the client, if any
 	Duration     time.Duration // from forwarding the request to its answer
 	Warnings     []string      // conditions that weaken the guarantees
+	Guards       []string      // what the guards changed: secrets redacted, hidden text stripped, approval given
 }
 
 // Log is an append-only audit log file. It is safe for concurrent use.
@@ -275,6 +279,13 @@ func (l *Log) Write(r Record) error {
 			ws[i] = truncateText(w)
 		}
 		ev.Strs("warnings", ws)
+	}
+	if len(r.Guards) > 0 {
+		gs := make([]string, len(r.Guards))
+		for i, g := range r.Guards {
+			gs[i] = truncateText(g)
+		}
+		ev.Strs("guards", gs)
 	}
 	if args != nil {
 		ev.RawJSON("arguments", args)

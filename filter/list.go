@@ -62,11 +62,18 @@ func ListMethod(method string) bool {
 // that is not an object, or a list member that is neither an array nor
 // null is an error, and the caller must not forward the result.
 func (p *Policy) FilterList(method string, result []byte) (filtered []byte, hidden []string, err error) {
+	return p.FilterListHiding(method, result, nil)
+}
+
+// FilterListHiding is FilterList that also drops the entries whose name
+// (or URI) hide reports, such as tools whose definitions changed since
+// they were pinned. hide may be nil.
+func (p *Policy) FilterListHiding(method string, result []byte, hide func(key string) bool) (filtered []byte, hidden []string, err error) {
 	spec, ok := listSpecFor(method)
 	if !ok {
 		return nil, nil, fmt.Errorf("filter: %q is not a list method", method)
 	}
-	f := listFilter{p: p, spec: spec, src: result}
+	f := listFilter{p: p, spec: spec, src: result, hide: hide}
 	if err := f.scan(); err != nil {
 		return nil, nil, fmt.Errorf("filter: %s result: %w", method, err)
 	}
@@ -86,6 +93,7 @@ type listFilter struct {
 	buf     bytes.Buffer     // holds the entry that entry reads
 	splices []splice
 	hidden  []string
+	hide    func(key string) bool // further entries to drop; may be nil
 }
 
 // splice replaces src[start:end], a list array, with the kept entries.
@@ -200,7 +208,7 @@ func (f *listFilter) judge(v jsontext.Value, member string, i int) (hidden strin
 	if problem != "" {
 		return fmt.Sprintf("%s[%d]: %s", member, i, problem), true
 	}
-	if !f.spec.decide(f.p, key).allow() {
+	if !f.spec.decide(f.p, key).allow() || f.hide != nil && f.hide(key) {
 		return key, true
 	}
 	return "", false

@@ -62,3 +62,11 @@ func (t *Tracker[T]) Close() []T {
 	clear(t.pending)
 	return out
 }
+
+// Has reports whether a request with the given id is in flight.
+func (t *Tracker[T]) Has(id ID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.pending[id.key]
+	return ok
+}

@@ -39,6 +39,10 @@ func (p *Proxy) clientInvalid(err error) {
 		// does not wait for ever; anything else may be a request whose
 		// method came later, and is answered.
 		if c, ok := p.fromServer.Take(de.ID); ok {
+			if c.approval != nil {
+				p.approvalAnswer(c.approval, nil)
+				return
+			}
 			p.toServer(jsonrpc.ErrorResponse(c.id, jsonrpc.CodeInternalError, "mcpwarden: the client's response was invalid: "+de.Reason, nil))
 			return
 		}
@@ -56,6 +60,10 @@ func (p *Proxy) clientTooLarge(tle *jsonrpc.TooLargeError) {
 	msg := fmt.Sprintf("mcpwarden: message of %d bytes exceeds the limit of %d bytes", tle.Size, tle.Limit)
 	if !env.HasMethod && !env.ID.IsZero() {
 		if c, ok := p.fromServer.Take(env.ID); ok {
+			if c.approval != nil {
+				p.approvalAnswer(c.approval, nil)
+				return
+			}
 			p.toServer(jsonrpc.ErrorResponse(c.id, jsonrpc.CodeInternalError, msg, nil))
 			return
 		}
@@ -103,8 +111,13 @@ func (p *Proxy) fromClientMsg(m *jsonrpc.Message) {
 	case jsonrpc.Notification:
 		p.clientNotification(m)
 	case jsonrpc.Response:
-		if _, ok := p.fromServer.Take(m.ID); !ok {
+		c, ok := p.fromServer.Take(m.ID)
+		if !ok {
 			p.diag("dropped a response from the client to unknown request id %s", m.ID)
+			return
+		}
+		if c.approval != nil {
+			p.approvalAnswer(c.approval, m)
 			return
 		}
 		p.toServer(m.Raw)
@@ -156,6 +169,9 @@ func (p *Proxy) clientNotification(m *jsonrpc.Message) {
 		return
 	}
 	if m.Method == "notifications/cancelled" {
+		if id, ok := cancelledID(m); ok && p.cancelApproval(id) {
+			return // the server never saw the call
+		}
 		p.cancelled(m, p.fromClient)
 	}
 	p.toServer(m.Raw)
@@ -164,15 +180,20 @@ func (p *Proxy) clientNotification(m *jsonrpc.Message) {
 // cancelled forgets a request the sender gave up on: MCP says its answer
 // should not come, and mcpwarden must not later invent one.
 func (p *Proxy) cancelled(m *jsonrpc.Message, t *jsonrpc.Tracker[*call]) {
-	out := make([]jsontext.Value, 1)
-	if jsonrpc.Fields(m.Params, []string{"requestId"}, out) != nil || out[0] == nil {
-		return
-	}
-	if id, ok := jsonrpc.ParseID(out[0]); ok {
+	if id, ok := cancelledID(m); ok {
 		if c, ok := t.Take(id); ok {
 			p.outcome(c, "cancelled", "")
 		}
 	}
+}
+
+// cancelledID returns the requestId of a notifications/cancelled.
+func cancelledID(m *jsonrpc.Message) (jsonrpc.ID, bool) {
+	out := make([]jsontext.Value, 1)
+	if jsonrpc.Fields(m.Params, []string{"requestId"}, out) != nil || out[0] == nil {
+		return jsonrpc.ID{}, false
+	}
+	return jsonrpc.ParseID(out[0])
 }
 
 func (p *Proxy) clientRequest(m *jsonrpc.Message) {
@@ -189,6 +210,9 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 		}
 		p.version.Store(&v)
 	}
+	if m.Method == "initialize" {
+		p.clientElicits.Store(declaresElicitation(m.Params))
+	}
 	d, args, err := p.decide(m, c)
 	if err != nil {
 		p.reply(m.ID, jsonrpc.CodeInvalidParams, "mcpwarden: invalid params: "+err.Error(), nil)
@@ -199,12 +223,25 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 		}
 		return
 	}
+	raw := m.Raw
+	if d.Allow && m.Method == "tools/call" {
+		var cerr *filter.CallError
+		if raw, c.notes, cerr = p.guardCall(m, c, args); cerr != nil {
+			p.refuseCall(m, c, args, cerr)
+			return
+		}
+		if p.session != nil && p.session.NeedsApproval(c.target) {
+			p.askApproval(m, c, raw, args)
+			return
+		}
+	}
 	if c.audited {
 		err := p.record(audit.Record{Event: "decision", Method: m.Method, RequestID: m.ID.Raw(), Target: c.target,
-			Arguments: args, Decision: decisionWord(d.Allow), Reason: d.Reason})
+			Arguments: args, Decision: decisionWord(d.Allow), Reason: d.Reason, Guards: c.notes})
 		if err != nil && d.Allow {
 			// Fail closed: a call that cannot be put on record does not run.
 			p.reply(m.ID, jsonrpc.CodeInternalError, "mcpwarden: refused because the audit log cannot be written", nil)
+			p.outcome(c, "error", "audit log cannot be written")
 			return
 		}
 	}
@@ -212,22 +249,42 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 		p.refuse(m, c, d)
 		return
 	}
+	p.forward(m.ID, c, raw)
+}
+
+// forward sends an admitted request to the server, tracking it so that
+// the client gets an answer whatever happens.
+func (p *Proxy) forward(id jsonrpc.ID, c *call, raw []byte) {
 	if p.fromClient.Len() >= maxInFlight {
-		p.reply(m.ID, jsonrpc.CodeInternalError, fmt.Sprintf("mcpwarden: more than %d requests in flight; retry when some have been answered", maxInFlight), nil)
+		p.reply(id, jsonrpc.CodeInternalError, fmt.Sprintf("mcpwarden: more than %d requests in flight; retry when some have been answered", maxInFlight), nil)
 		p.outcome(c, "error", "too many requests in flight")
 		return
 	}
-	if !p.fromClient.Add(m.ID, c) {
-		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
+	if p.awaitingApproval(id) || !p.fromClient.Add(id, c) {
+		p.reply(id, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+id.Raw()+" is already in flight", nil)
 		p.outcome(c, "error", "duplicate request id")
 		return
 	}
-	if !p.toServer(m.Raw) {
-		if c, ok := p.fromClient.Take(m.ID); ok {
-			p.reply(m.ID, jsonrpc.CodeServerGone, "mcpwarden: MCP server is no longer reading its input", nil)
+	if !p.toServer(raw) {
+		if c, ok := p.fromClient.Take(id); ok {
+			p.reply(id, jsonrpc.CodeServerGone, "mcpwarden: MCP server is no longer reading its input", nil)
 			p.outcome(c, "server_exited", "server input closed")
 		}
 	}
+}
+
+// refuseCall answers a tools/call that a guard refused with a tool
+// error, or as an unknown tool when the tool is hidden.
+func (p *Proxy) refuseCall(m *jsonrpc.Message, c *call, args []byte, cerr *filter.CallError) {
+	p.diag("refused tools/call %q: %s", c.target, cerr.Reason)
+	_ = p.record(audit.Record{Event: "decision", Method: m.Method, RequestID: m.ID.Raw(), Target: c.target,
+		Arguments: args, Decision: "deny", Reason: cerr.Reason, Guards: c.notes})
+	if _, _, hidden := p.tools.lookup(c.target); hidden != "" {
+		p.reply(m.ID, jsonrpc.CodeInvalidParams, "Unknown tool: "+c.target, nil)
+	} else {
+		p.toolError(m.ID, cerr.Reason)
+	}
+	p.outcome(c, "denied", cerr.Reason)
 }
 
 // refuse answers a denied request the way a server answers for something
@@ -336,4 +393,15 @@ func decisionWord(allow bool) string {
 		return "allow"
 	}
 	return "deny"
+}
+
+// declaresElicitation reports whether initialize params declare the
+// client's elicitation capability.
+func declaresElicitation(params jsontext.Value) bool {
+	f, err := fields(params, "capabilities")
+	if err != nil || f[0].Kind() != '{' {
+		return false
+	}
+	caps := make([]jsontext.Value, 1)
+	return jsonrpc.Fields(f[0], []string{"elicitation"}, caps) == nil && caps[0].Kind() == '{'
 }

@@ -33,6 +33,15 @@ type Config struct {
 	// Warnings are copied into every audit record, e.g. sandbox features
 	// that were missing under --best-effort.
 	Warnings []string
+	// Calls holds the per-tool rules: argument kinds, schemas, limits,
+	// approval and secrets. Nil checks nothing beyond the Policy.
+	Calls *filter.Calls
+	// Sanitize strips hidden text from a string the server sends, saying
+	// what it removed ("" when nothing); nil leaves text as it is.
+	Sanitize func(s string) (clean, removed string)
+	// Pins records tool definitions and hides the ones that changed; nil
+	// turns pinning off.
+	Pins Pinner
 }
 
 // Streams are the four ends a Proxy pumps between.
@@ -54,6 +63,14 @@ type Proxy struct {
 	fromClient *jsonrpc.Tracker[*call] // client requests awaiting the server
 	fromServer *jsonrpc.Tracker[*call] // server requests awaiting the client
 	version    atomic.Pointer[string]  // negotiated protocol version
+	session    *filter.Session         // limits and approvals of this session; nil without Calls
+	tools      *toolState              // what tools/list answers said
+	firstSight atomic.Bool             // this session pinned the server's first tools
+	warned     sync.Map                // guard findings already reported
+	approvals  *approvals              // calls waiting for a person
+	// clientElicits is set when the client declared the elicitation
+	// capability in initialize.
+	clientElicits atomic.Bool
 	clientGone chan struct{}           // closed when the client stops sending
 	goneOnce   sync.Once
 }
@@ -65,6 +82,11 @@ type call struct {
 	target  string // tool name, resource URI or prompt name; "" if none
 	audited bool
 	start   time.Time
+	release func() // gives back what the call holds of the limits; nil if nothing
+	notes   []string // what the guards did, for the outcome record
+	// approval is set on mcpwarden's own elicitation requests: the
+	// client's answer belongs to it, not to the server.
+	approval *approval
 }
 
 // New returns a Proxy for the given streams.
@@ -80,6 +102,11 @@ func New(cfg Config, s Streams) *Proxy {
 		fromClient: jsonrpc.NewTracker[*call](),
 		fromServer: jsonrpc.NewTracker[*call](),
 		clientGone: make(chan struct{}),
+		tools:      newToolState(),
+		approvals:  newApprovals(),
+	}
+	if cfg.Calls != nil {
+		p.session = cfg.Calls.NewSession()
 	}
 	return p
 }
@@ -154,6 +181,7 @@ func (p *Proxy) pump(d direction) {
 
 // answerOrphans answers every request the server will now never answer.
 func (p *Proxy) answerOrphans(reason string) {
+	p.orphanApprovals(reason)
 	for _, c := range p.fromClient.Close() {
 		msg := "MCP server " + reason + " before answering"
 		p.reply(c.id, jsonrpc.CodeServerGone, "mcpwarden: "+msg, nil)

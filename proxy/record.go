@@ -24,11 +24,14 @@ func (p *Proxy) record(r audit.Record) error {
 
 // outcome records how an audited call ended.
 func (p *Proxy) outcome(c *call, outcome, detail string) {
+	if c.release != nil {
+		c.release()
+	}
 	if !c.audited {
 		return
 	}
 	_ = p.record(audit.Record{Event: "outcome", Method: c.method, RequestID: c.id.Raw(), Target: c.target,
-		Outcome: outcome, ErrorMessage: detail, Duration: time.Since(c.start)})
+		Outcome: outcome, ErrorMessage: detail, Duration: time.Since(c.start), Guards: c.notes})
 }
 
 // finished records the outcome of an answered call.

@@ -85,8 +85,11 @@ func (p *Proxy) fromServerMsg(m *jsonrpc.Message) {
 		}
 		p.toClient(m.Raw)
 	case jsonrpc.Notification:
-		if m.Method == "notifications/cancelled" {
+		switch m.Method {
+		case "notifications/cancelled":
 			p.cancelled(m, p.fromServer)
+		case "notifications/tools/list_changed":
+			p.toolsChanged()
 		}
 		if m.Method == "notifications/resources/updated" {
 			if f, err := fields(m.Params, "uri"); err == nil {
@@ -125,14 +128,16 @@ func (p *Proxy) serverResponse(m *jsonrpc.Message) {
 func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 	switch {
 	case filter.ListMethod(c.method):
-		filtered, hidden, err := p.cfg.Policy.FilterList(c.method, m.Result)
+		filtered, _, err := p.cfg.Policy.FilterList(c.method, m.Result)
 		if err != nil {
 			return nil, fmt.Errorf("malformed %s result: %w", c.method, err)
 		}
-		if len(hidden) == 0 {
-			return m.Raw, nil
+		if c.method == "tools/list" {
+			if filtered, err = p.toolsList(filtered); err != nil {
+				return nil, fmt.Errorf("tools/list result: %w", err)
+			}
 		}
-		return jsonrpc.ResultResponse(m.ID, filtered), nil
+		return p.guarded(c, m, filtered)
 	case c.method == "initialize":
 		v, err := resultVersion(m.Result)
 		if err != nil {
@@ -143,7 +148,22 @@ func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 		}
 		p.version.Store(&v)
 	}
-	return m.Raw, nil
+	return p.guarded(c, m, m.Result)
+}
+
+// guarded applies the result guards to result, the answer to c, and
+// returns the message to forward: the server's bytes when nothing
+// changed.
+func (p *Proxy) guarded(c *call, m *jsonrpc.Message, result jsontext.Value) ([]byte, error) {
+	out, notes, err := p.guardResult(c, result)
+	if err != nil {
+		return nil, err
+	}
+	c.notes = append(c.notes, notes...)
+	if sameBytes(out, m.Result) {
+		return m.Raw, nil
+	}
+	return jsonrpc.ResultResponse(m.ID, out), nil
 }
 
 func resultVersion(result jsontext.Value) (string, error) {
@@ -160,4 +180,10 @@ func excerpt(b []byte) string {
 		return fmt.Sprintf("%q… (%d bytes)", b[:n], len(b))
 	}
 	return fmt.Sprintf("%q", b)
+}
+
+// sameBytes reports whether a and b are the same slice of memory, which
+// is how the guards say they changed nothing.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }

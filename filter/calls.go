@@ -1,0 +1,344 @@
+package filter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/profile"
+)
+
+// Calls holds the per-tool rules of a profile, compiled: argument kinds,
+// schemas, approval, limits and the secret mode. It is immutable and safe
+// for concurrent use; the state of one session lives in a [Session].
+type Calls struct {
+	rules   map[string]*toolRule // by folded tool name
+	limits  profile.CallLimits   // [tools.limits], over all tools
+	secrets string               // [guards] secrets
+	scanner SecretScanner
+}
+
+// SecretScanner finds and redacts secrets in text.
+type SecretScanner interface {
+	Redact(text string) (redacted string, rules []string)
+}
+
+// toolRule is one compiled [tools.rules.NAME] table.
+type toolRule struct {
+	name     string
+	approval string
+	schema   *Schema
+	secrets  string
+	limits   profile.CallLimits
+	args     []argRule
+}
+
+// argRule is a compiled argument kind at a pointer.
+type argRule struct {
+	pointer string
+	path    []string // unescaped segments; "*" is every element
+	kind    string
+	check   argChecker
+}
+
+// argChecker checks one string argument value.
+type argChecker interface {
+	check(ctx context.Context, s string) error
+}
+
+// CallsConfig is what Calls is compiled from.
+type CallsConfig struct {
+	Rules   []profile.ToolRule
+	Limits  profile.CallLimits
+	Secrets string // "redact", "block" or "off"
+	Scanner SecretScanner
+	// Roots are the sandbox's path sets that path arguments must lie in.
+	Roots Roots
+	// Resolver resolves host names of url arguments; nil uses the system's.
+	Resolver Resolver
+}
+
+// Roots are the directories path arguments may name, absolute and
+// expanded. Write implies read.
+type Roots struct {
+	Read, Write []string
+	// Dir is the server's working directory, against which relative
+	// paths are resolved.
+	Dir string
+	// Home is the directory "~" stands for.
+	Home string
+}
+
+// NewCalls compiles the rules. Two rules for names that fold to the same
+// spelling are an error: which one applies to a call would depend on how
+// the server matches names.
+func NewCalls(cfg CallsConfig) (*Calls, error) {
+	c := &Calls{rules: map[string]*toolRule{}, limits: cfg.Limits, secrets: cfg.Secrets, scanner: cfg.Scanner}
+	if c.secrets == "" {
+		c.secrets = "off"
+	}
+	if c.secrets != "off" && c.scanner == nil {
+		return nil, errors.New("filter: secrets mode needs a scanner")
+	}
+	for _, r := range cfg.Rules {
+		key := foldKey(r.Name)
+		if prev, ok := c.rules[key]; ok {
+			return nil, fmt.Errorf("tools.rules: %q and %q name the same tool for a server that ignores case", prev.name, r.Name)
+		}
+		tr, err := compileToolRule(r, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("tools.rules.%s: %w", r.Name, err)
+		}
+		c.rules[key] = tr
+	}
+	return c, nil
+}
+
+func compileToolRule(r profile.ToolRule, cfg CallsConfig) (*toolRule, error) {
+	tr := &toolRule{name: r.Name, approval: r.Approval, secrets: r.Secrets, limits: r.Limits}
+	if r.Schema != nil {
+		s, err := CompileSchema(r.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("schema: %w", err)
+		}
+		tr.schema = s
+	}
+	for _, a := range r.Args {
+		chk, err := newArgChecker(a, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("args.%q: %w", a.Pointer, err)
+		}
+		tr.args = append(tr.args, argRule{pointer: a.Pointer, path: splitPointer(a.Pointer), kind: a.Kind, check: chk})
+	}
+	return tr, nil
+}
+
+// splitPointer splits an RFC 6901 pointer into unescaped segments.
+func splitPointer(p string) []string {
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, s := range segs {
+		segs[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+	}
+	return segs
+}
+
+// rule returns the rule for tool, matched by folded name so that a
+// case variant of a guarded tool cannot escape its rule.
+func (c *Calls) rule(tool string) *toolRule {
+	return c.rules[foldKey(tool)]
+}
+
+// Approval returns the approval a call of tool needs: "", "always" or
+// "once-per-session".
+func (c *Calls) Approval(tool string) string {
+	if r := c.rule(tool); r != nil {
+		return r.approval
+	}
+	return ""
+}
+
+// CallError is a refused call: the message is the tool error the model
+// reads, Reason the line for the audit record.
+type CallError struct {
+	Reason string
+}
+
+func (e *CallError) Error() string { return e.Reason }
+
+func refusal(format string, args ...any) *CallError {
+	return &CallError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// CheckArgs checks the arguments of a call of tool against the tool's
+// own schema (toolSchema, from its pinned or listed definition; nil when
+// unknown), the profile's schema and the argument kinds. It returns the
+// arguments to forward: args itself, or a copy with secrets redacted;
+// findings names the secret rules that matched.
+func (c *Calls) CheckArgs(ctx context.Context, tool string, args jsontext.Value, toolSchema *Schema) (out jsontext.Value, findings []string, err error) {
+	r := c.rule(tool)
+	if toolSchema != nil || r != nil && (r.schema != nil || len(r.args) > 0) {
+		v, err := DecodeArgs(args)
+		if err != nil {
+			return nil, nil, refusal("arguments: %v", err)
+		}
+		if toolSchema != nil {
+			if err := toolSchema.Validate(v); err != nil {
+				return nil, nil, refusal("arguments do not match the tool's input schema: %v", err)
+			}
+		}
+		if r != nil {
+			if err := r.checkArgs(ctx, v); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return c.secretArgs(tool, args)
+}
+
+func (r *toolRule) checkArgs(ctx context.Context, v any) error {
+	if r.schema != nil {
+		if err := r.schema.Validate(v); err != nil {
+			return refusal("arguments do not match the profile's schema for %s: %v", r.name, err)
+		}
+	}
+	for _, a := range r.args {
+		var err error
+		visit(v, a.path, "", func(at string, val any) {
+			if err != nil {
+				return
+			}
+			s, ok := val.(string)
+			if !ok {
+				err = refusal("argument %s must be a string (%s), not %s", at, a.kind, jsonType(val))
+				return
+			}
+			if cerr := a.check.check(ctx, s); cerr != nil {
+				err = refusal("argument %s refused: %v", at, cerr)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visit calls f with every value at path in v. Object members are
+// matched by folded name, so that "Path" is checked where a server
+// decoding loosely reads it as "path".
+func visit(v any, path []string, at string, f func(at string, v any)) {
+	if len(path) == 0 {
+		f(orRoot(at), v)
+		return
+	}
+	seg, rest := path[0], path[1:]
+	switch v := v.(type) {
+	case map[string]any:
+		for name, child := range v {
+			if seg == "*" || foldKey(name) == foldKey(seg) {
+				visit(child, rest, at+"/"+escapeSegment(name), f)
+			}
+		}
+	case []any:
+		for i, child := range v {
+			if seg == "*" || seg == strconv.Itoa(i) {
+				visit(child, rest, at+"/"+strconv.Itoa(i), f)
+			}
+		}
+	}
+}
+
+func orRoot(at string) string {
+	if at == "" {
+		return "/"
+	}
+	return at
+}
+
+func escapeSegment(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	}
+	return "a number"
+}
+
+// secretMode returns the secret mode for tool.
+func (c *Calls) secretMode(tool string) string {
+	if r := c.rule(tool); r != nil && r.secrets != "" {
+		return r.secrets
+	}
+	return c.secrets
+}
+
+// secretArgs redacts or blocks secrets in the arguments of a call:
+// a model tricked into pasting a key into a request must not send it on.
+func (c *Calls) secretArgs(tool string, args jsontext.Value) (jsontext.Value, []string, error) {
+	mode := c.secretMode(tool)
+	if mode == "off" || args == nil {
+		return args, nil, nil
+	}
+	out, found, err := c.redact(args, nil)
+	if err != nil {
+		return nil, nil, refusal("arguments: %v", err)
+	}
+	if len(found) > 0 && mode == "block" {
+		return nil, found, refusal("arguments carry a secret (%s)", strings.Join(found, ", "))
+	}
+	return out, found, nil
+}
+
+// redact replaces the secrets in every string of v; skip names members
+// whose strings are binary data in base64, where matches are noise.
+func (c *Calls) redact(v jsontext.Value, skip map[string]bool) (jsontext.Value, []string, error) {
+	var found []string
+	out, _, err := RewriteStrings(v, func(member, s string) (string, bool) {
+		if skip[member] {
+			return s, false
+		}
+		red, rules := c.scanner.Redact(s)
+		if len(rules) == 0 {
+			return s, false
+		}
+		found = appendNew(found, rules...)
+		return red, true
+	})
+	return out, found, err
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// foldKey is the folded spelling of a name as a map key.
+func foldKey(s string) string { return string(fold(s)) }
+
+// RedactResult applies the secret mode of tool to the result of method:
+// it returns the result with secrets redacted and the rules that
+// matched, or blocked when the mode is "block" and a secret was found.
+// Strings under the members in skip (base64 data) are not scanned. For
+// resources/read and prompts/get, tool is "" and the server-wide mode
+// applies.
+func (c *Calls) RedactResult(tool, method string, result jsontext.Value, skip map[string]bool) (out jsontext.Value, found []string, blocked bool, err error) {
+	mode := c.secrets
+	if method == "tools/call" {
+		mode = c.secretMode(tool)
+	}
+	if mode == "off" {
+		return result, nil, false, nil
+	}
+	out, found, err = c.redact(result, skip)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return out, found, len(found) > 0 && mode == "block", nil
+}
