@@ -50,7 +50,6 @@ const maxFindingText = 80
 // spaces.
 type markerRule struct {
 	marker string
-	key    string // findings are reported once per key and string
 	re     *regexp.Regexp
 }
 
@@ -67,7 +66,7 @@ var markerRules = compileRules([]struct{ marker, expr string }{
 	{MarkerOverride, `\b(ignore|disregard|forget) (all|any|your|the) (instructions|directions|directives|guidelines|rules|prompts)\b`},
 	{MarkerOverride, `\b(ignore|disregard|forget) (everything|anything) (above|before|else|previously|you)\b`},
 	{MarkerOverride, `\bnew (system )?instructions ?:`},
-	{MarkerOverride, `\byou (are|will) now (act|be|behave|ignore|operate)\b`},
+	{MarkerOverride, `\byou (are|will) now (act|acting|be|behave|behaving|ignore|operate|operating|in)\b`},
 	{MarkerOverride, `\bfrom now on,? (you|ignore|always|never)\b`},
 
 	{MarkerSecrecy, `\b(do not|don't|dont|never|must not|should not|shouldn't) (\w+ ){0,2}(tell|inform|notify|alert|mention|reveal|disclose|show|say|explain|report|let)\b[^.]{0,60}?\b(user|human|operator|anyone)\b`},
@@ -112,7 +111,7 @@ var markerRules = compileRules([]struct{ marker, expr string }{
 func compileRules(rules []struct{ marker, expr string }) []markerRule {
 	out := make([]markerRule, len(rules))
 	for i, r := range rules {
-		out[i] = markerRule{marker: r.marker, key: r.marker, re: regexp.MustCompile(r.expr)}
+		out[i] = markerRule{marker: r.marker, re: regexp.MustCompile(r.expr)}
 	}
 	return out
 }
@@ -145,7 +144,7 @@ func Scan(def []byte, others ...string) []Finding {
 		return []Finding{{Marker: MarkerInvalid, Text: "not a JSON object"}}
 	}
 	own, _ := obj["name"].(string)
-	s := scanner{names: nameRules(own, others)}
+	s := scanner{names: otherNames(own, others)}
 	for _, k := range sortedKeys(obj) {
 		if k == "name" || !isPinnedMember(k) {
 			continue
@@ -157,7 +156,7 @@ func Scan(def []byte, others ...string) []Finding {
 
 // scanner collects the findings of one Scan.
 type scanner struct {
-	names []markerRule
+	names []string // normalised, see otherNames
 	found []Finding
 }
 
@@ -186,20 +185,19 @@ func (s *scanner) text(where, raw string) {
 		return
 	}
 	var seen []string
-	check := func(r markerRule) {
-		if slices.Contains(seen, r.key) {
-			return
+	for _, r := range markerRules {
+		if slices.Contains(seen, r.marker) {
+			continue
 		}
 		if m := r.re.FindString(t); m != "" {
-			seen = append(seen, r.key)
+			seen = append(seen, r.marker)
 			s.found = append(s.found, Finding{Where: where, Marker: r.marker, Text: cut(strings.TrimSpace(m))})
 		}
 	}
-	for _, r := range markerRules {
-		check(r)
-	}
-	for _, r := range s.names {
-		check(r)
+	for _, n := range s.names {
+		if mentions(t, n) {
+			s.found = append(s.found, Finding{Where: where, Marker: MarkerOtherName, Text: cut(n)})
+		}
 	}
 }
 
@@ -229,21 +227,52 @@ func normalise(s string) string {
 	return b.String()
 }
 
-// nameRules builds a whole-word pattern for each name in others other than
-// own. Word characters for names include '_', '-' and '.', which tool
-// names use as separators, so "send_email" does not match inside
-// "send_email_draft".
-func nameRules(own string, others []string) []markerRule {
-	var out []markerRule
-	var done []string
-	for _, n := range others {
-		n = normalise(n)
-		if n == "" || n == normalise(own) || slices.Contains(done, n) {
+// mentions reports whether the normalised text t mentions the normalised
+// name n as a whole word. Word characters for names include '_' and '-',
+// which tool names use as separators, so "send_email" is not mentioned in
+// "send_email_draft" or "resend_email"; a '.' counts only before another
+// word character, so a name may end a sentence.
+func mentions(t, n string) bool {
+	for i := 0; ; {
+		j := strings.Index(t[i:], n)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(n)
+		before, _ := utf8.DecodeLastRuneInString(t[:start])
+		after, size := utf8.DecodeRuneInString(t[end:])
+		if start > 0 && (isNameRune(before) || before == '.') {
+			i = start + 1
 			continue
 		}
-		done = append(done, n)
-		re := regexp.MustCompile(`(^|[^\pL\pN_.-])` + regexp.QuoteMeta(n) + `($|[^\pL\pN_-]|\.($|[^\pL\pN]))`)
-		out = append(out, markerRule{marker: MarkerOtherName, key: "\x00" + n, re: re})
+		if end < len(t) && isNameRune(after) {
+			i = start + 1
+			continue
+		}
+		if end < len(t) && after == '.' {
+			if next, _ := utf8.DecodeRuneInString(t[end+size:]); end+size < len(t) && isNameRune(next) {
+				i = start + 1
+				continue
+			}
+		}
+		return true
+	}
+}
+
+func isNameRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-'
+}
+
+// otherNames normalises the names of others and drops own, empty names and
+// repeats.
+func otherNames(own string, others []string) []string {
+	var out []string
+	own = normalise(own)
+	for _, n := range others {
+		n = normalise(n)
+		if n != "" && n != own && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
 	}
 	return out
 }
