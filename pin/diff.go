@@ -198,6 +198,12 @@ func diffLines(w io.Writer, a, b []string) {
 	}
 }
 
+// EscapeText returns s with every character that could move the cursor,
+// hide text or reorder it on a terminal escaped, as [WriteDiff] shows
+// text; use it for tool names and other text from a server that goes to a
+// terminal.
+func EscapeText(s string) string { return escapeDisplay(s) }
+
 // escapeDisplay replaces every character that is not plainly visible,
 // except the ASCII space, with a \uXXXX escape (\UXXXXXXXX beyond the
 // Basic Multilingual Plane), and a backslash with two, so that the output

@@ -117,11 +117,15 @@ func Open(dir, server string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{dir: dir, server: server, file: base + ".json", lock: base + ".lock"}
+	s := newStore(dir, server, base)
 	if _, err := s.Pending(); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+func newStore(dir, server, base string) *Store {
+	return &Store{dir: dir, server: server, file: base + ".json", lock: base + ".lock"}
 }
 
 // Path returns the path of the pin file, which may not exist yet.
@@ -287,9 +291,17 @@ func (s *Store) List() ([]Verdict, error) {
 	return out, nil
 }
 
-// Forget removes the server's pin file, so that the next tools/list is a
-// first sight again. A missing file is not an error.
-func (s *Store) Forget() error {
+// Forget removes the pin file of the named server in dir, so that its
+// next tools/list is a first sight again. It works on a corrupt file too,
+// since removing it is the user's way out; it refuses a readable file that
+// belongs to another server whose name maps to the same file. A missing
+// file is not an error.
+func Forget(dir, server string) error {
+	base, err := fileBase(server)
+	if err != nil {
+		return err
+	}
+	s := newStore(dir, server, base)
 	root, err := openDir(s.dir)
 	if err != nil {
 		return err
@@ -300,10 +312,18 @@ func (s *Store) Forget() error {
 		return err
 	}
 	defer lock.Close()
-	// The file must at least be ours; its content does not matter, since
-	// forgetting is what a user does about a corrupt file.
+	data, err := readFile(root, s.dir, s.file)
+	if err != nil {
+		return err
+	}
+	if data == nil {
+		return nil
+	}
+	if st, err := decodeState(data); err == nil && st.Server != server {
+		return fmt.Errorf("pin: pin file %s belongs to server %q, not %q", s.Path(), st.Server, server)
+	}
 	if err := root.Remove(s.file); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("pin: forget server %q: %w", s.server, err)
+		return fmt.Errorf("pin: forget server %q: %w", server, err)
 	}
 	return syncDir(root)
 }
@@ -469,4 +489,55 @@ func canonicalValue(v jsontext.Value) []byte {
 // does not have.
 func unmarshalStrict(data []byte, v any, rejectUnknown bool) error {
 	return json.Unmarshal(data, v, json.RejectUnknownMembers(rejectUnknown))
+}
+
+// Servers returns the names of the servers with a pin file in dir, sorted.
+// A file that cannot be read or parsed does not stop the listing: its
+// problem is in the returned error, joined with the others, and the names
+// of the readable files are returned all the same. A missing dir has no
+// servers.
+func Servers(dir string) ([]string, error) {
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	root, err := openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	d, err := root.Open(".")
+	if err != nil {
+		return nil, fmt.Errorf("pin: list directory: %w", err)
+	}
+	ents, err := d.ReadDir(-1)
+	d.Close()
+	if err != nil {
+		return nil, fmt.Errorf("pin: list directory: %w", err)
+	}
+	var names []string
+	var errs []error
+	for _, e := range ents {
+		base, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || base == "" || strings.HasPrefix(base, ".") {
+			continue
+		}
+		data, err := readFile(root, dir, e.Name())
+		if err == nil && data == nil {
+			continue // removed meanwhile
+		}
+		var st *fileState
+		if err == nil {
+			st, err = decodeState(data)
+			if err != nil {
+				err = fmt.Errorf("pin: corrupt pin file %s: %w", filepath.Join(dir, e.Name()), err)
+			}
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		names = append(names, st.Server)
+	}
+	slices.Sort(names)
+	return names, errors.Join(errs...)
 }

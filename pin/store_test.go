@@ -293,6 +293,12 @@ func TestServersShareNothing(t *testing.T) {
 	if _, err := Open(dir, "c_d"); err == nil || !strings.Contains(err.Error(), "belongs to server") {
 		t.Fatalf("Open of a colliding name: %v", err)
 	}
+	if err := Forget(dir, "c_d"); err == nil || !strings.Contains(err.Error(), "belongs to server") {
+		t.Fatalf("Forget of a colliding name: %v", err)
+	}
+	if err := Forget(dir, "never-seen"); err != nil {
+		t.Fatalf("Forget of a server without pins: %v", err)
+	}
 	if _, err := Open(dir, ""); err == nil {
 		t.Error("an empty server name was accepted")
 	}
@@ -454,7 +460,7 @@ func TestCorruptFileIsAnError(t *testing.T) {
 				t.Fatal("the corrupt file was rewritten")
 			}
 			// Forget is the way out, and gives a first sight again.
-			if err := s.Forget(); err != nil {
+			if err := Forget(filepath.Dir(s.Path()), "x"); err != nil {
 				t.Fatal(err)
 			}
 			if got := mustCheck(t, s, tool("a", "C.")); got["a"] != FirstSight {
@@ -534,5 +540,21 @@ func TestDefaultDir(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	if d, err := DefaultDir(); err != nil || d != "/home/u/.local/state/mcpwarden/pins" {
 		t.Errorf("DefaultDir = %q, %v", d, err)
+	}
+}
+
+func TestServers(t *testing.T) {
+	dir := t.TempDir()
+	if names, err := Servers(filepath.Join(dir, "missing")); err != nil || names != nil {
+		t.Fatalf("missing directory: %v, %v", names, err)
+	}
+	mustCheck(t, openStore(t, dir, "b/x"), tool("t", "T."))
+	mustCheck(t, openStore(t, dir, "a"), tool("t", "T."))
+	if err := os.WriteFile(filepath.Join(dir, "broken.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	names, err := Servers(dir)
+	if !slices.Equal(names, []string{"a", "b/x"}) || err == nil || !strings.Contains(err.Error(), "broken.json") {
+		t.Fatalf("Servers = %v, %v", names, err)
 	}
 }

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mcpwarden/mcpwarden/pin"
+)
+
+const pinUsage = `Usage:
+  mcpwarden pin list [--dir DIR] [SERVER]          servers with pins, or one server's tools and their state
+  mcpwarden pin show [--dir DIR] SERVER            what changed in each tool held back, old against new
+  mcpwarden pin accept [--dir DIR] SERVER [TOOL...] accept the pending definitions (all of them without TOOL)
+  mcpwarden pin forget [--dir DIR] SERVER          remove a server's pins; its next tool list is pinned afresh
+
+A tool whose definition changed since it was first seen, or that appeared
+after the first listing, is hidden and its calls refused until accepted.
+SERVER is the profile's server name. DIR defaults to
+$XDG_STATE_HOME/mcpwarden/pins.
+`
+
+// pinCommand implements "mcpwarden pin". It returns 0 on success, 1 when an
+// operation fails and 2 for a usage error.
+func pinCommand(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, pinUsage)
+		return 2
+	}
+	verb := args[0]
+	switch verb {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, pinUsage)
+		return 0
+	case "list", "show", "accept", "forget":
+	default:
+		diag(stderr, "unknown pin command %q", verb)
+		fmt.Fprint(stderr, pinUsage)
+		return 2
+	}
+	dir, pos, code := pinFlags(verb, args[1:], stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	wantArgs := map[string][2]int{"list": {0, 1}, "show": {1, 1}, "accept": {1, -1}, "forget": {1, 1}}[verb]
+	if len(pos) < wantArgs[0] || (wantArgs[1] >= 0 && len(pos) > wantArgs[1]) {
+		fmt.Fprint(stderr, pinUsage)
+		return 2
+	}
+	if verb == "list" && len(pos) == 0 {
+		return pinListServers(dir, stdout, stderr)
+	}
+	if verb == "forget" {
+		// Forget must work on a file that Open refuses as corrupt.
+		if err := pin.Forget(dir, pos[0]); err != nil {
+			diag(stderr, "%v", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "forgot the pins of server %s; its next tool list will be pinned as it is\n", pin.EscapeText(pos[0]))
+		return 0
+	}
+	s, err := pin.Open(dir, pos[0])
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 1
+	}
+	switch verb {
+	case "list":
+		return pinListTools(s, stdout, stderr)
+	case "show":
+		return pinShow(s, stdout, stderr)
+	default:
+		return pinAccept(s, pos[1:], stdout, stderr)
+	}
+}
+
+// pinFlags parses the flags of a pin subcommand, which may come before,
+// between or after the positional arguments; after "--" everything is
+// positional. It returns code -1 to go on, or the exit status.
+func pinFlags(verb string, args []string, stdout, stderr io.Writer) (dir string, pos []string, code int) {
+	fs := flag.NewFlagSet("pin "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&dir, "dir", "", "directory of the pin files (default $XDG_STATE_HOME/mcpwarden/pins)")
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stdout, pinUsage)
+				return "", nil, 0
+			}
+			return "", nil, 2
+		}
+		rest := fs.Args()
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			pos = append(pos, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	if dir == "" {
+		d, err := pin.DefaultDir()
+		if err != nil {
+			diag(stderr, "%v", err)
+			return "", nil, 1
+		}
+		dir = d
+	}
+	return dir, pos, -1
+}
+
+func pinListServers(dir string, stdout, stderr io.Writer) int {
+	names, listErr := pin.Servers(dir)
+	status := 0
+	if listErr != nil {
+		status = 1
+		var joined interface{ Unwrap() []error }
+		if errors.As(listErr, &joined) {
+			for _, e := range joined.Unwrap() {
+				diag(stderr, "%v", e)
+			}
+		} else {
+			diag(stderr, "%v", listErr)
+		}
+	}
+	if len(names) == 0 {
+		if status == 0 {
+			fmt.Fprintf(stdout, "no pins in %s\n", dir)
+		}
+		return status
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVER\tTOOLS\tPENDING")
+	for _, name := range names {
+		s, err := pin.Open(dir, name)
+		if err != nil {
+			diag(stderr, "%v", err)
+			status = 1
+			continue
+		}
+		all, err := s.List()
+		if err != nil {
+			diag(stderr, "%v", err)
+			status = 1
+			continue
+		}
+		pending := 0
+		for _, v := range all {
+			if v.Blocked() {
+				pending++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\n", pin.EscapeText(name), len(all), pending)
+	}
+	if err := tw.Flush(); err != nil {
+		return 1
+	}
+	return status
+}
+
+// hasPins reports whether the server has a pin file, saying so when not.
+func hasPins(s *pin.Store, stderr io.Writer) bool {
+	if _, err := os.Stat(s.Path()); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			diag(stderr, "server %s has no pins in %s", pin.EscapeText(s.Server()), s.Path())
+		} else {
+			diag(stderr, "%v", err)
+		}
+		return false
+	}
+	return true
+}
+
+func pinListTools(s *pin.Store, stdout, stderr io.Writer) int {
+	if !hasPins(s, stderr) {
+		return 1
+	}
+	all, err := s.List()
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 1
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOOL\tSTATE\tSINCE\tDIGEST")
+	for _, v := range all {
+		state := v.Status.String()
+		if v.Blocked() {
+			state += " (held back)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pin.EscapeText(v.Name), state, v.Since.UTC().Format(time.RFC3339), pin.Digest(v.New))
+	}
+	if err := tw.Flush(); err != nil {
+		return 1
+	}
+	return 0
+}
+
+func pinShow(s *pin.Store, stdout, stderr io.Writer) int {
+	if !hasPins(s, stderr) {
+		return 1
+	}
+	pending, err := s.Pending()
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 1
+	}
+	server := pin.EscapeText(s.Server())
+	if len(pending) == 0 {
+		fmt.Fprintf(stdout, "no pending changes for server %s\n", server)
+		return 0
+	}
+	for i, v := range pending {
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		if err := pin.WriteDiff(stdout, v); err != nil {
+			diag(stderr, "%v", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "  digest: %s\n", pin.Digest(v.New))
+		for _, f := range pin.Scan(v.New) {
+			fmt.Fprintf(stdout, "  warning: %s\n", f)
+		}
+	}
+	fmt.Fprintf(stdout, "\naccept with: mcpwarden pin accept %s [TOOL...]\n", server)
+	return 0
+}
+
+func pinAccept(s *pin.Store, tools []string, stdout, stderr io.Writer) int {
+	if !hasPins(s, stderr) {
+		return 1
+	}
+	names, err := s.Accept(tools...)
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 1
+	}
+	server := pin.EscapeText(s.Server())
+	if len(names) == 0 {
+		fmt.Fprintf(stdout, "no pending changes for server %s\n", server)
+		return 0
+	}
+	for _, n := range names {
+		fmt.Fprintf(stdout, "accepted %s of server %s\n", pin.EscapeText(n), server)
+	}
+	return 0
+}
