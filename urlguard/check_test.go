@@ -368,6 +368,15 @@ func TestAllowPrivate(t *testing.T) {
 	}
 }
 
+func TestZeroChecker(t *testing.T) {
+	var nilChecker *Checker
+	for _, c := range []*Checker{nilChecker, {}} {
+		if err := c.Check(t.Context(), "https://93.184.215.14/"); !errors.Is(err, ErrHost) {
+			t.Errorf("%#v: got %v, want a refusal", c, err)
+		}
+	}
+}
+
 func TestNewErrors(t *testing.T) {
 	for _, tt := range []struct {
 		r    Rule

@@ -61,7 +61,7 @@ func Parse(raw string) (Target, error) {
 	if len(raw) > MaxURLLength {
 		return t, fmt.Errorf("URL is %d bytes long, more than the %d allowed", len(raw), MaxURLLength)
 	}
-	if err := checkChars(raw); err != nil {
+	if err := checkChars("URL", raw); err != nil {
 		return t, err
 	}
 	colon := strings.IndexByte(raw, ':')
@@ -112,9 +112,9 @@ func Parse(raw string) (Target, error) {
 // checkChars refuses what parsers strip, skip or split on differently:
 // a WHATWG parser drops tabs and newlines anywhere and trims spaces and
 // controls at both ends, and treats '\' as '/'.
-func checkChars(s string) error {
+func checkChars(what, s string) error {
 	if !utf8.ValidString(s) {
-		return errors.New("URL is not valid UTF-8")
+		return fmt.Errorf("%s is not valid UTF-8", what)
 	}
 	for i, r := range s {
 		switch {
@@ -243,6 +243,11 @@ func parseHost(s string, bare bool) (parsedHost, error) {
 	}
 	if len(s) > maxHostLength {
 		return h, fmt.Errorf("host is %d bytes long", len(s))
+	}
+	// Parse has checked a URL's characters already, but a host may also
+	// come on its own, and UTS #46 would turn invalid UTF-8 into U+FFFD.
+	if err := checkChars("host", s); err != nil {
+		return h, err
 	}
 	if s[0] == '[' {
 		if s[len(s)-1] != ']' {

@@ -58,7 +58,10 @@ var (
 type Rule struct {
 	// Schemes are the allowed schemes, compared case-insensitively; empty
 	// means "https" and "http". Only schemes with a host ("scheme://host")
-	// make sense; "file" is refused.
+	// make sense; "file" is refused. The host of any scheme is read as an
+	// http host is, IP spellings included, although a WHATWG parser keeps
+	// the host of an unknown scheme opaque: the stricter reading refuses
+	// more, never less.
 	Schemes []string
 	// AllowHosts are host globs: "api.github.com" matches that host,
 	// "*.example.com" any name below example.com (not example.com
@@ -88,7 +91,8 @@ type Resolver interface {
 }
 
 // Checker checks URLs against a Rule. It is immutable and safe for
-// concurrent use.
+// concurrent use. Make one with [New]; a nil or zero Checker refuses
+// every URL.
 type Checker struct {
 	schemes      []string
 	allow, deny  []hostGlob
@@ -147,6 +151,9 @@ func New(r Rule, res Resolver) (*Checker, error) {
 // resolvers treat them. See the package documentation for what the check
 // cannot stop.
 func (c *Checker) Check(ctx context.Context, raw string) error {
+	if c == nil || c.res == nil {
+		return fmt.Errorf("urlguard: %w: no URL rule", ErrHost)
+	}
 	t, err := Parse(raw)
 	if err != nil {
 		// A scheme that is refused anyway makes the clearer reason:
