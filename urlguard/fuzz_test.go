@@ -102,8 +102,8 @@ func FuzzCheck(f *testing.F) {
 		} else if tg.Addr.IsValid() {
 			t.Fatalf("Parse(%q) has address %v but host %q is no literal", raw, tg.Addr, tg.Host)
 		}
-		// The host as a plain, non-WHATWG reader sees it, and as
-		// inet_aton would read it, must be no private address either.
+		// A reader that cuts the host out naively and knows only
+		// canonical literals must not find a non-public address either.
 		hostText := hostOf(raw)
 		if a, err := netip.ParseAddr(strings.Trim(hostText, "[]")); err == nil {
 			if pub, why := IsPublic(a); !pub {

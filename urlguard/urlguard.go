@@ -6,21 +6,23 @@
 //
 // A [Checker] compiles one [Rule] (allowed schemes, host allow and deny
 // globs, private ranges allowed anyway) and [Checker.Check] applies it:
-// the URL is parsed strictly and its host normalised as the server's URL
-// parser will see it ([Parse]), the scheme and host are matched against
+// the URL is parsed strictly and its host normalised as a WHATWG parser
+// (Node's fetch) will see it, refusing what other parsers could read
+// otherwise ([Parse]); the scheme and host are matched against
 // the rule, and the host's addresses, literal or resolved through a
 // [Resolver], are classified ([Classify]); any one address that is not
-// public refuses the URL. Every doubt refuses: a URL that parsers could
+// public refuses the URL. Every doubt is a refusal: a URL that parsers could
 // read differently, a name that does not resolve, a resolver that times
 // out.
 //
 // The check cannot stop DNS rebinding: a name may resolve to a public
 // address for the check and to a private one when the server connects a
-// moment later, and the server resolves it itself. Only the sandbox's
-// network controls (no network, or an egress proxy that checks the
-// address it connects to with the same [Classify]) close that gap. The
-// argument guard is one layer; it stops the plain cases early and with a
-// reason the model can read.
+// moment later, and the server resolves it itself. Nor does it see the
+// redirects a server follows, or URLs the server builds from other
+// arguments. Only the sandbox's network controls (no network, or an
+// egress proxy that checks the address it connects to with the same
+// [Classify]) close those gaps. The argument guard is one layer; it stops
+// the plain cases early and with a reason the model can read.
 package urlguard
 
 import (
