@@ -30,12 +30,14 @@ func isPinnedMember(name string) bool {
 	return false
 }
 
-// canonOptions make the canonical form of RFC 8785 (sorted member names,
-// no insignificant whitespace, minimal string escapes, floats spelled the
-// ECMAScript way) except that integers keep their digits: JCS would round
-// integers beyond 2⁵³ to a float, and two different limits in a schema must
-// not look the same.
-var canonOptions = []jsontext.Options{jsontext.CanonicalizeRawInts(false)}
+// canonicalize puts v in the canonical form of RFC 8785 (sorted member
+// names, no insignificant whitespace, minimal string escapes, floats
+// spelled the ECMAScript way) except that integers keep their digits: JCS
+// would round integers beyond 2⁵³ to a float, and two different limits in
+// a schema must not look the same.
+func canonicalize(v *jsontext.Value) error {
+	return v.Canonicalize(jsontext.CanonicalizeRawInts(false))
+}
 
 // Canonical returns the canonical form of a tool definition: a JSON object
 // holding the members name, title, description, inputSchema, outputSchema
@@ -92,7 +94,7 @@ func Canonical(def []byte) ([]byte, error) {
 		return nil, fmt.Errorf("pin: tool definition: %w", err)
 	}
 	v := jsontext.Value(bytes.TrimSpace(out.Bytes()))
-	if err := v.Canonicalize(canonOptions...); err != nil {
+	if err := canonicalize(&v); err != nil {
 		return nil, fmt.Errorf("pin: canonicalize tool definition: %w", err)
 	}
 	return v, nil

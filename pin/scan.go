@@ -189,16 +189,42 @@ func (s *scanner) text(where, raw string) {
 		if slices.Contains(seen, r.marker) {
 			continue
 		}
-		if m := r.re.FindString(t); m != "" {
-			seen = append(seen, r.marker)
-			s.found = append(s.found, Finding{Where: where, Marker: r.marker, Text: cut(strings.TrimSpace(m))})
+		loc := r.re.FindStringIndex(t)
+		if loc == nil {
+			continue
 		}
+		if r.marker == MarkerSensitivePath {
+			loc = token(t, loc)
+		}
+		seen = append(seen, r.marker)
+		s.found = append(s.found, Finding{Where: where, Marker: r.marker, Text: cut(strings.TrimSpace(t[loc[0]:loc[1]]))})
 	}
 	for _, n := range s.names {
 		if mentions(t, n) {
 			s.found = append(s.found, Finding{Where: where, Marker: MarkerOtherName, Text: cut(n)})
 		}
 	}
+}
+
+// token widens the match loc in t to the space-delimited word around it,
+// without surrounding quotes and punctuation, so that a finding shows the
+// whole path ("~/.ssh/id_rsa") rather than the part that matched.
+func token(t string, loc []int) []int {
+	start, end := loc[0], loc[1]
+	for start > 0 && t[start-1] != ' ' {
+		start--
+	}
+	for end < len(t) && t[end] != ' ' {
+		end++
+	}
+	const trim = "`'\"()[]{}<>,;:!?"
+	for start < loc[0] && strings.IndexByte(trim, t[start]) >= 0 {
+		start++
+	}
+	for end > loc[1] && strings.IndexByte(trim+".", t[end-1]) >= 0 {
+		end--
+	}
+	return []int{start, end}
 }
 
 // normalise lower-cases s, drops format characters (zero-width spaces and

@@ -478,7 +478,7 @@ func verifyDefinition(name, hash string, def jsontext.Value) ([]byte, error) {
 // JSON.
 func canonicalValue(v jsontext.Value) []byte {
 	c := slices.Clone(v)
-	if err := (*jsontext.Value)(&c).Canonicalize(canonOptions...); err != nil {
+	if err := canonicalize((*jsontext.Value)(&c)); err != nil {
 		return nil
 	}
 	return c

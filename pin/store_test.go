@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -556,5 +557,54 @@ func TestServers(t *testing.T) {
 	names, err := Servers(dir)
 	if !slices.Equal(names, []string{"a", "b/x"}) || err == nil || !strings.Contains(err.Error(), "broken.json") {
 		t.Fatalf("Servers = %v, %v", names, err)
+	}
+}
+
+// TestConcurrentProcesses runs Check in child processes (this test binary,
+// re-executed) at the same time as in this one.
+func TestConcurrentProcesses(t *testing.T) {
+	if dir := os.Getenv("PIN_TEST_CHILD_DIR"); dir != "" {
+		s, err := Open(dir, "srv")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		id := os.Getenv("PIN_TEST_CHILD_ID")
+		for r := range 30 {
+			if _, err := s.Check([]Tool{tool("common", "Shared."), tool("p"+id, fmt.Sprint(r))}); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		}
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	s := openStore(t, dir, "srv")
+	mustCheck(t, s, tool("common", "Shared."))
+	var cmds []*exec.Cmd
+	for i := range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestConcurrentProcesses$")
+		cmd.Env = append(os.Environ(), "PIN_TEST_CHILD_DIR="+dir, fmt.Sprintf("PIN_TEST_CHILD_ID=%d", i))
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for r := range 30 {
+		mustCheck(t, s, tool("common", "Shared."), tool("parent", fmt.Sprint(r)))
+	}
+	for _, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("child: %v", err)
+		}
+	}
+	all, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := statuses(all)
+	if len(got) != 5 || got["common"] != Pinned || got["p0"] != New || got["p2"] != New || got["parent"] != New {
+		t.Fatalf("after concurrent processes: %v", got)
 	}
 }

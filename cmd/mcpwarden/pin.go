@@ -13,13 +13,14 @@ import (
 )
 
 const pinUsage = `Usage:
-  mcpwarden pin list [--dir DIR] [SERVER]          servers with pins, or one server's tools and their state
-  mcpwarden pin show [--dir DIR] SERVER            what changed in each tool held back, old against new
-  mcpwarden pin accept [--dir DIR] SERVER [TOOL...] accept the pending definitions (all of them without TOOL)
-  mcpwarden pin forget [--dir DIR] SERVER          remove a server's pins; its next tool list is pinned afresh
+  mcpwarden pin list [--dir DIR] [SERVER]            servers with pins, or one server's tools and their state
+  mcpwarden pin show [--dir DIR] SERVER              what changed in each held-back tool, old against new
+  mcpwarden pin accept [--dir DIR] SERVER [TOOL...]  accept the pending definitions (all without TOOL)
+  mcpwarden pin forget [--dir DIR] SERVER            remove a server's pins; its next tool list is pinned afresh
 
-A tool whose definition changed since it was first seen, or that appeared
-after the first listing, is hidden and its calls refused until accepted.
+A tool whose definition changed since it was accepted ("changed"), or that
+appeared after the server's first tool list ("new"), is hidden and its calls
+refused until its pending definition is accepted.
 SERVER is the profile's server name. DIR defaults to
 $XDG_STATE_HOME/mcpwarden/pins.
 `
@@ -189,11 +190,7 @@ func pinListTools(s *pin.Store, stdout, stderr io.Writer) int {
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TOOL\tSTATE\tSINCE\tDIGEST")
 	for _, v := range all {
-		state := v.Status.String()
-		if v.Blocked() {
-			state += " (held back)"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pin.EscapeText(v.Name), state, v.Since.UTC().Format(time.RFC3339), pin.Digest(v.New))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", pin.EscapeText(v.Name), v.Status, v.Since.UTC().Format(time.RFC3339), pin.Digest(v.New))
 	}
 	if err := tw.Flush(); err != nil {
 		return 1

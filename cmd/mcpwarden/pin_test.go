@@ -46,7 +46,7 @@ func TestPinCommand(t *testing.T) {
 	}
 	// Flags may also follow the server name.
 	code, out, errs = runPin(t, "list", "fs", "--dir", dir)
-	if code != 0 || !regexpLine(out, `read\s+changed \(held back\)`) || !regexpLine(out, `exec\s+new \(held back\)`) || !regexpLine(out, `write\s+pinned`) {
+	if code != 0 || !regexpLine(out, `read\s+changed\s`) || !regexpLine(out, `exec\s+new\s`) || !regexpLine(out, `write\s+pinned`) {
 		t.Fatalf("list fs: %d %q %q", code, out, errs)
 	}
 
