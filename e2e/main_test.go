@@ -197,7 +197,10 @@ func recordGrant(path string) grant {
 
 // wardenArgv is the command line that runs argv under mcpwarden.
 func wardenArgv(profile, auditLog string, flags []string, argv ...string) []string {
-	out := []string{wardenBin, "run", "--profile", profile, "--audit-log", auditLog}
+	// Pins live beside the audit log, so that every test starts with
+	// none and servers of different tests never meet in one pin file.
+	pins := filepath.Join(filepath.Dir(auditLog), "pins")
+	out := []string{wardenBin, "run", "--profile", profile, "--audit-log", auditLog, "--pin-dir", pins}
 	out = append(out, rootFlags()...)
 	out = append(out, flags...)
 	out = append(out, "--")
@@ -307,6 +310,7 @@ type auditRecord struct {
 	DurationMS *float64       `json:"duration_ms"`
 	Warnings   []string       `json:"warnings"`
 	Arguments  jsontext.Value `json:"arguments"`
+	Guards     []string       `json:"guards"`
 }
 
 // readAudit reads every record of an audit log; a missing file is empty.

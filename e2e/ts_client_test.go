@@ -70,6 +70,12 @@ type tsRun struct {
 // against argv.
 func runTSClient(t *testing.T, ctx context.Context, flags []string, argv ...string) *tsRun {
 	t.Helper()
+	return runTSSteps(t, ctx, tsSteps, flags, argv...)
+}
+
+// runTSSteps runs e2e/npm/mcp-client.mjs with the given steps.
+func runTSSteps(t *testing.T, ctx context.Context, tsSteps []map[string]any, flags []string, argv ...string) *tsRun {
+	t.Helper()
 	script, err := filepath.Abs(filepath.Join("npm", "mcp-client.mjs"))
 	if err != nil {
 		t.Fatal(err)

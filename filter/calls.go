@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/pathguard"
 	"github.com/mcpwarden/mcpwarden/profile"
+	"github.com/mcpwarden/mcpwarden/urlguard"
 )
 
 // Calls holds the per-tool rules of a profile, compiled: argument kinds,
@@ -56,20 +58,9 @@ type CallsConfig struct {
 	Secrets string // "redact", "block" or "off"
 	Scanner SecretScanner
 	// Roots are the sandbox's path sets that path arguments must lie in.
-	Roots Roots
+	Roots pathguard.Roots
 	// Resolver resolves host names of url arguments; nil uses the system's.
-	Resolver Resolver
-}
-
-// Roots are the directories path arguments may name, absolute and
-// expanded. Write implies read.
-type Roots struct {
-	Read, Write []string
-	// Dir is the server's working directory, against which relative
-	// paths are resolved.
-	Dir string
-	// Home is the directory "~" stands for.
-	Home string
+	Resolver urlguard.Resolver
 }
 
 // NewCalls compiles the rules. Two rules for names that fold to the same
@@ -83,12 +74,19 @@ func NewCalls(cfg CallsConfig) (*Calls, error) {
 	if c.secrets != "off" && c.scanner == nil {
 		return nil, errors.New("filter: secrets mode needs a scanner")
 	}
+	var paths *pathguard.Guard
+	if usesKind(cfg.Rules, profile.KindPath) {
+		var err error
+		if paths, err = pathguard.New(cfg.Roots); err != nil {
+			return nil, fmt.Errorf("path arguments: %w", err)
+		}
+	}
 	for _, r := range cfg.Rules {
 		key := foldKey(r.Name)
 		if prev, ok := c.rules[key]; ok {
 			return nil, fmt.Errorf("tools.rules: %q and %q name the same tool for a server that ignores case", prev.name, r.Name)
 		}
-		tr, err := compileToolRule(r, cfg)
+		tr, err := compileToolRule(r, cfg, paths)
 		if err != nil {
 			return nil, fmt.Errorf("tools.rules.%s: %w", r.Name, err)
 		}
@@ -97,7 +95,18 @@ func NewCalls(cfg CallsConfig) (*Calls, error) {
 	return c, nil
 }
 
-func compileToolRule(r profile.ToolRule, cfg CallsConfig) (*toolRule, error) {
+func usesKind(rules []profile.ToolRule, kind string) bool {
+	for _, r := range rules {
+		for _, a := range r.Args {
+			if a.Kind == kind {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func compileToolRule(r profile.ToolRule, cfg CallsConfig, paths *pathguard.Guard) (*toolRule, error) {
 	tr := &toolRule{name: r.Name, approval: r.Approval, secrets: r.Secrets, limits: r.Limits}
 	if r.Schema != nil {
 		s, err := CompileSchema(r.Schema)
@@ -107,7 +116,7 @@ func compileToolRule(r profile.ToolRule, cfg CallsConfig) (*toolRule, error) {
 		tr.schema = s
 	}
 	for _, a := range r.Args {
-		chk, err := newArgChecker(a, cfg)
+		chk, err := newArgChecker(a, cfg, paths)
 		if err != nil {
 			return nil, fmt.Errorf("args.%q: %w", a.Pointer, err)
 		}

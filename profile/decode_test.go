@@ -183,6 +183,7 @@ func TestBadValues(t *testing.T) {
 		{"url bad cidr", srv + "[tools.rules.f.args]\n\"/url\" = { kind = \"url\", allow_private = [\"10.0.0.0/33\"] }\n", 4, `tools.rules.f.args."/url".allow_private`, "10.0.0.0/33"},
 		{"url bad host", srv + "[tools.rules.f.args]\n\"/url\" = { kind = \"url\", allow_hosts = [\"Evil.COM\"] }\n", 4, `tools.rules.f.args."/url".allow_hosts`, "lower-case host"},
 		{"guards secrets", srv + "[guards]\nsecrets = \"mask\"\n", 4, "guards.secrets", `use "redact", "block" or "off"`},
+		{"guards terminal", srv + "[guards]\napproval_fallback = \"terminal\"\n", 4, "guards.approval_fallback", "not built yet"},
 		{"guards pin type", srv + "[guards]\npin = \"yes\"\n", 4, "guards.pin", "true or false"},
 	})
 }

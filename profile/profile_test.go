@@ -156,7 +156,7 @@ approval = "once-per-session"
 secrets = "off"
 strip_hidden = false
 pin = false
-approval_fallback = "terminal"
+approval_fallback = "refuse"
 
 [resources]
 allow = ["file:///*"]
@@ -199,7 +199,7 @@ func TestEveryKeyRoundTrips(t *testing.T) {
 				{Pointer: "/cmd", Kind: KindCommand, Allow: []string{"git status", "git log **"}},
 			},
 		}, {Name: "query", Approval: "once-per-session"}},
-		Guards:    Guards{Secrets: "off", ApprovalFallback: "terminal"},
+		Guards:    Guards{Secrets: "off", ApprovalFallback: "refuse"},
 		Resources: Lists{Allow: []string{"file:///*"}, Deny: []string{"file:///etc/*"}},
 		Prompts:   Lists{Allow: []string{}, Deny: []string{"*"}},
 		Source:    []byte(everyKey),

@@ -23,8 +23,8 @@ type Guards struct {
 	// a tool whose definition later changes (default true).
 	Pin bool
 	// ApprovalFallback is what "approval" does when the client cannot be
-	// asked (no elicitation): "refuse" (the default) or "terminal", a
-	// prompt on mcpwarden's controlling terminal.
+	// asked (no elicitation): "refuse", the only value so far; "terminal",
+	// a prompt on mcpwarden's controlling terminal, is reserved.
 	ApprovalFallback string
 }
 
@@ -94,7 +94,11 @@ func (d *decoder) guards(path toml.Key, v any, g *Guards) {
 		case "pin":
 			g.Pin = d.boolean(k, v, g.Pin)
 		case "approval_fallback":
-			g.ApprovalFallback = d.oneOf(k, v, "refuse", "terminal")
+			if f := d.oneOf(k, v, "refuse", "terminal"); f == "terminal" {
+				d.fail(k, d.pos.line(k), `%s = "terminal" (a prompt on mcpwarden's terminal) is not built yet; use "refuse"`, k)
+			} else if f != "" {
+				g.ApprovalFallback = f
+			}
 		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpwarden/mcpwarden/audit"
 	"github.com/mcpwarden/mcpwarden/filter"
 	"github.com/mcpwarden/mcpwarden/jsonrpc"
+	"github.com/mcpwarden/mcpwarden/pin"
 )
 
 // Config holds what a Proxy enforces and where it reports.
@@ -41,7 +42,7 @@ type Config struct {
 	Sanitize func(s string) (clean, removed string)
 	// Pins records tool definitions and hides the ones that changed; nil
 	// turns pinning off.
-	Pins Pinner
+	Pins *pin.Store
 }
 
 // Streams are the four ends a Proxy pumps between.
@@ -71,8 +72,8 @@ type Proxy struct {
 	// clientElicits is set when the client declared the elicitation
 	// capability in initialize.
 	clientElicits atomic.Bool
-	clientGone chan struct{}           // closed when the client stops sending
-	goneOnce   sync.Once
+	clientGone    chan struct{} // closed when the client stops sending
+	goneOnce      sync.Once
 }
 
 // call is a request in flight.
@@ -82,7 +83,7 @@ type call struct {
 	target  string // tool name, resource URI or prompt name; "" if none
 	audited bool
 	start   time.Time
-	release func() // gives back what the call holds of the limits; nil if nothing
+	release func()   // gives back what the call holds of the limits; nil if nothing
 	notes   []string // what the guards did, for the outcome record
 	// approval is set on mcpwarden's own elicitation requests: the
 	// client's answer belongs to it, not to the server.

@@ -133,7 +133,7 @@ func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 			return nil, fmt.Errorf("malformed %s result: %w", c.method, err)
 		}
 		if c.method == "tools/list" {
-			if filtered, err = p.toolsList(filtered); err != nil {
+			if filtered, err = p.toolsList(m.Result, filtered); err != nil {
 				return nil, fmt.Errorf("tools/list result: %w", err)
 			}
 		}

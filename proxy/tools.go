@@ -9,18 +9,17 @@ import (
 	"github.com/mcpwarden/mcpwarden/pin"
 )
 
-// Pinner is the pin store the proxy consults: *pin.Store.
-type Pinner = *pin.Store
-
-// toolsList checks a tools/list result that the policy has filtered:
-// the tools pinned, changed ones hidden, descriptions scanned, and the
-// input schemas of the tools kept compiled for checking calls. It
-// returns the result to forward.
-func (p *Proxy) toolsList(result jsontext.Value) (jsontext.Value, error) {
+// toolsList checks a tools/list result: the server's tools pinned
+// (all of them, so that editing the profile's deny list never makes a
+// tool look new), changed ones hidden, descriptions scanned, and the input
+// schemas compiled for checking calls. filtered is the result the policy
+// has filtered; toolsList returns it with the changed tools removed too.
+func (p *Proxy) toolsList(raw, filtered jsontext.Value) (jsontext.Value, error) {
+	result := filtered
 	if p.cfg.Pins == nil && p.cfg.Calls == nil {
 		return result, nil
 	}
-	tools, err := pin.ToolsFromList(result)
+	tools, err := pin.ToolsFromList(raw)
 	if err != nil {
 		return nil, err
 	}

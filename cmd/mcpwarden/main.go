@@ -29,6 +29,7 @@ Usage:
   mcpwarden profile list                   list the built-in profiles
   mcpwarden profile show NAME|FILE         print a profile
   mcpwarden profile validate FILE...       check profile files
+  mcpwarden pin list|show|accept|forget    review tool definitions that changed since they were pinned
   mcpwarden version                        print the version
 
 Examples:
@@ -58,6 +59,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return profileCommand(args[1:], stdout, stderr)
 	case "check":
 		return checkCommand(args[1:], stdout, stderr)
+	case "pin":
+		return pinCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "mcpwarden %s\n", version)
 		return 0

@@ -35,6 +35,7 @@ type runFlags struct {
 	maxMessage string
 	grace      time.Duration
 	bestEffort bool
+	pinDir     string
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runFlags, []string, error) {
@@ -50,6 +51,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, []string, error)
 	fs.StringVar(&f.auditLog, "audit-log", "", "audit log `FILE` (default: $XDG_STATE_HOME/mcpwarden/SERVER.jsonl)")
 	fs.StringVar(&f.maxMessage, "max-message-size", "16MiB", "largest JSON-RPC message accepted in either direction")
 	fs.DurationVar(&f.grace, "grace", 5*time.Second, "how long the server gets to exit at each stage of stopping (stdin closed, SIGTERM, SIGKILL)")
+	fs.StringVar(&f.pinDir, "pin-dir", "", "`DIR` of pinned tool definitions (default: $XDG_STATE_HOME/mcpwarden/pins)")
 	fs.BoolVar(&f.bestEffort, "best-effort", false, "start even when the kernel lacks a sandbox feature the profile asks for (warns instead)")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
@@ -92,6 +94,10 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err != nil {
 		return 1, fmt.Errorf("profile %s: %w", prof.Origin, err)
 	}
+	g, err := buildGuards(prof, argv, f.pinDir)
+	if err != nil {
+		return 1, err
+	}
 	auditLog, err := openAudit(f.auditLog, prof.Server.Name)
 	if err != nil {
 		return 1, err
@@ -116,6 +122,9 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		MaxMessageSize: int(maxMsg),
 		MaxDepth:       jsonrpc.DefaultMaxDepth,
 		Warnings:       warnings,
+		Calls:          g.calls,
+		Sanitize:       g.sanitize,
+		Pins:           g.pins,
 	}, proxy.Streams{ClientIn: stdin, ClientOut: stdout, ServerIn: serverIn, ServerOut: serverOut})
 
 	stopSignals := relaySignals(proc)

@@ -15,6 +15,10 @@
 //	-noise         write lines that are not JSON-RPC to stdout, at start and
 //	               from the "noise" tool
 //
+// RECORDER_ECHO_DESCRIPTION, when set, replaces the description of
+// safe_echo, so that a test can play a server that changes a tool's
+// definition between runs.
+//
 // On SIGTERM it records "recorder: got SIGTERM" and exits with status 143.
 // At start it writes "recorder: ready" to stderr.
 package main
@@ -159,7 +163,11 @@ func text(s string) *mcp.CallToolResult {
 
 func newServer(out *lockedWriter, pageSize int, noise bool) *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "recorder", Version: "1.0.0"}, &mcp.ServerOptions{PageSize: max(pageSize, 0)})
-	mcp.AddTool(s, &mcp.Tool{Name: "safe_echo", Description: "Returns its text."},
+	desc := "Returns its text."
+	if d := os.Getenv("RECORDER_ECHO_DESCRIPTION"); d != "" {
+		desc = d
+	}
+	mcp.AddTool(s, &mcp.Tool{Name: "safe_echo", Description: desc},
 		func(_ context.Context, _ *mcp.CallToolRequest, in echoIn) (*mcp.CallToolResult, any, error) {
 			return text(in.Text), nil, nil
 		})

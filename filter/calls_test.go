@@ -1,0 +1,235 @@
+package filter
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/pathguard"
+	"github.com/mcpwarden/mcpwarden/profile"
+)
+
+func mustCalls(t *testing.T, cfg CallsConfig) *Calls {
+	t.Helper()
+	c, err := NewCalls(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCheckArgsSchemas(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Rules: []profile.ToolRule{{
+		Name:   "echo",
+		Schema: jsontext.Value(`{"type":"object","properties":{"message":{"type":"string","maxLength":5}}}`),
+	}}})
+	tool, err := CompileSchema(jsontext.Value(`{"type":"object","properties":{"message":{"type":"string"}},"required":["message"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args, want string
+	}{
+		{`{"message":"hi"}`, ""},
+		{`{"message":42}`, "tool's input schema: at /message"},
+		{`{}`, "tool's input schema"},
+		{`{"message":"too long"}`, "profile's schema for echo: at /message"},
+	}
+	for _, tt := range tests {
+		_, _, err := c.CheckArgs(context.Background(), "echo", jsontext.Value(tt.args), tool)
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("CheckArgs(%s) = %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+// A schema may not make mcpwarden load anything: neither a remote
+// document nor a local file.
+func TestCompileSchemaLoadsNothing(t *testing.T) {
+	for _, ref := range []string{"http://127.0.0.1:1/x.json", "file:///etc/passwd", "https://example.com/s.json"} {
+		_, err := CompileSchema(jsontext.Value(`{"$ref":"` + ref + `"}`))
+		if err == nil {
+			t.Errorf("schema with $ref %q compiled", ref)
+		}
+	}
+}
+
+func TestCheckArgsPaths(t *testing.T) {
+	base := t.TempDir()
+	allowed := filepath.Join(base, "allowed")
+	outside := filepath.Join(base, "secret")
+	for _, d := range []string{allowed, outside} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(outside, "key"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(allowed, "link")); err != nil {
+		t.Fatal(err)
+	}
+	c := mustCalls(t, CallsConfig{
+		Rules: []profile.ToolRule{{Name: "read_file", Args: []profile.ArgRule{
+			{Pointer: "/path", Kind: profile.KindPath, Access: "read"},
+			{Pointer: "/paths/*", Kind: profile.KindPath, Access: "read"},
+		}}, {Name: "write_file", Args: []profile.ArgRule{{Pointer: "/path", Kind: profile.KindPath, Access: "write"}}}},
+		Roots: pathguard.Roots{Read: []string{allowed}, Dir: allowed},
+	})
+	tests := []struct {
+		tool, args string
+		ok         bool
+	}{
+		{"read_file", `{"path":"` + allowed + `/a.txt"}`, true},
+		{"read_file", `{"path":"` + allowed + `/../secret/key"}`, false},
+		{"read_file", `{"path":"` + allowed + `/link/key"}`, false},
+		{"read_file", `{"path":"` + allowed + `_evil/x"}`, false},
+		{"READ_FILE", `{"path":"` + allowed + `/link/key"}`, false}, // the rule applies to case variants
+		{"read_file", `{"Path":"` + allowed + `/link/key"}`, false}, // and to folded member names
+		{"read_file", `{"paths":["` + allowed + `/a","` + outside + `/key"]}`, false},
+		{"read_file", `{"paths":["` + allowed + `/a","` + allowed + `/b"]}`, true},
+		{"read_file", `{"path":7}`, false},
+		{"read_file", `{"path":"` + allowed + "/a\\u0000b" + `"}`, false},
+		{"write_file", `{"path":"` + allowed + `/new.txt"}`, false}, // allowed is only readable
+		{"other_tool", `{"path":"/etc/shadow"}`, true},              // no rule, nothing to check
+	}
+	for _, tt := range tests {
+		_, _, err := c.CheckArgs(context.Background(), tt.tool, jsontext.Value(tt.args), nil)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s %s: err = %v, want ok %v", tt.tool, tt.args, err, tt.ok)
+		}
+	}
+}
+
+func TestCommandArgs(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Rules: []profile.ToolRule{{Name: "run", Args: []profile.ArgRule{
+		{Pointer: "/command", Kind: profile.KindCommand, Allow: []string{"git status", "ls *"}},
+	}}}})
+	for cmd, ok := range map[string]bool{
+		"git status": true, "ls src": true, "ls; rm -rf /": false, "git status && id": false,
+		"ls $(id)": false, "git -c core.pager=sh status": false, "ls\nid": false,
+	} {
+		args, _ := jsontext.AppendQuote(nil, cmd)
+		_, _, err := c.CheckArgs(context.Background(), "run", jsontext.Value(`{"command":`+string(args)+`}`), nil)
+		if (err == nil) != ok {
+			t.Errorf("command %q: err = %v, want ok %v", cmd, err, ok)
+		}
+	}
+}
+
+func TestRulesThatFoldTogether(t *testing.T) {
+	_, err := NewCalls(CallsConfig{Rules: []profile.ToolRule{{Name: "write_file"}, {Name: "WRITE_FILE"}}})
+	if err == nil || !strings.Contains(err.Error(), "name the same tool") {
+		t.Fatalf("NewCalls = %v, want an error about the same tool", err)
+	}
+}
+
+func TestAdmitLimits(t *testing.T) {
+	c := mustCalls(t, CallsConfig{
+		Limits: profile.CallLimits{MaxCalls: 4},
+		Rules: []profile.ToolRule{
+			{Name: "slow", Limits: profile.CallLimits{MaxInFlight: 1}},
+			{Name: "often", Limits: profile.CallLimits{CallsPerMinute: 2, Burst: 1}},
+		},
+	})
+	s := c.NewSession()
+	now := time.Unix(1000, 0)
+	rel, err := s.Admit("slow", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Admit("slow", now); err == nil || !strings.Contains(err.Error(), "1 calls at once") {
+		t.Errorf("second slow call in flight: %v", err)
+	}
+	rel()
+	rel() // a second release gives back nothing more
+	if _, err := s.Admit("often", now); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Admit("often", now.Add(time.Second))
+	if err == nil || !strings.Contains(err.Error(), "retry in 29s") {
+		t.Errorf("over the rate: %v, want a retry time", err)
+	}
+	if _, err := s.Admit("often", now.Add(31*time.Second)); err != nil {
+		t.Errorf("after the bucket refilled: %v", err)
+	}
+	if _, err := s.Admit("slow", now); err != nil { // the 4th call: slow was released
+		t.Fatal(err)
+	}
+	if _, err := s.Admit("other", now); err == nil || !strings.Contains(err.Error(), "4 calls in this session") {
+		t.Errorf("5th call: %v, want the session limit", err)
+	}
+}
+
+func TestApprovalOncePerSession(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Rules: []profile.ToolRule{{Name: "a", Approval: "always"}, {Name: "b", Approval: "once-per-session"}}})
+	s := c.NewSession()
+	if !s.NeedsApproval("a") || !s.NeedsApproval("b") || s.NeedsApproval("c") {
+		t.Fatal("wrong approvals before any was given")
+	}
+	s.Approved("a")
+	s.Approved("B")
+	if !s.NeedsApproval("a") || s.NeedsApproval("b") {
+		t.Error("always must ask again; once-per-session must not")
+	}
+	if !c.NewSession().NeedsApproval("b") {
+		t.Error("a new session must ask again")
+	}
+}
+
+type fakeScanner struct{}
+
+// Redact stands for a secret scanner: it replaces the word SECRET.
+func (fakeScanner) Redact(s string) (string, []string) {
+	if !strings.Contains(s, "SECRET") {
+		return s, nil
+	}
+	return strings.ReplaceAll(s, "SECRET", "[REDACTED]"), []string{"test-rule"}
+}
+
+func TestSecretsInArgsAndResults(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Secrets: "redact", Scanner: fakeScanner{},
+		Rules: []profile.ToolRule{{Name: "strict", Secrets: "block"}}})
+	out, found, err := c.CheckArgs(context.Background(), "send", jsontext.Value(`{"body":"key SECRET here","n":1}`), nil)
+	if err != nil || string(out) != `{"body":"key [REDACTED] here","n":1}` || len(found) != 1 {
+		t.Errorf("redact: %s %v %v", out, found, err)
+	}
+	if _, _, err := c.CheckArgs(context.Background(), "strict", jsontext.Value(`{"b":"SECRET"}`), nil); err == nil {
+		t.Error("block mode forwarded a secret")
+	}
+	res := jsontext.Value(`{"content":[{"type":"text","text":"SECRET"},{"type":"image","data":"SECRET"}]}`)
+	out, _, blocked, err := c.RedactResult("send", "tools/call", res, map[string]bool{"data": true})
+	if err != nil || blocked || string(out) != `{"content":[{"type":"text","text":"[REDACTED]"},{"type":"image","data":"SECRET"}]}` {
+		t.Errorf("result: %s %v %v", out, blocked, err)
+	}
+	clean := jsontext.Value(`{"content":[]}`)
+	if out, _, _, _ := c.RedactResult("send", "tools/call", clean, nil); &out[0] != &clean[0] {
+		t.Error("an unchanged result was copied")
+	}
+}
+
+func TestRewriteStrings(t *testing.T) {
+	upper := func(_, s string) (string, bool) { return strings.ToUpper(s), strings.ToUpper(s) != s }
+	for in, want := range map[string]string{
+		`"a"`:                             `"A"`,
+		`{"k":"v","n":[1,"x",{"y":"z"}]}`: `{"k":"V","n":[1,"X",{"y":"Z"}]}`,
+		`{"k":"\u00e9"}`:                  `{"k":"É"}`,
+	} {
+		out, changed, err := RewriteStrings(jsontext.Value(in), upper)
+		if err != nil || !changed || string(out) != want {
+			t.Errorf("RewriteStrings(%s) = %s, %v, %v; want %s", in, out, changed, err, want)
+		}
+	}
+	var members []string
+	_, _, _ = RewriteStrings(jsontext.Value(`{"a":"1","b":["2"],"c":{"d":"3"}}`), func(m, s string) (string, bool) {
+		members = append(members, m+"="+s)
+		return s, false
+	})
+	if got := strings.Join(members, " "); got != "a=1 =2 d=3" {
+		t.Errorf("members seen: %s", got)
+	}
+}
