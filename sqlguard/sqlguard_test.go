@@ -240,6 +240,9 @@ var sqliteAllowed = []tcase{
 	{"crlf comment", "SELECT 1 -- comment\r\nFROM t", ""},
 	{"dollar inside identifier", "SELECT a$b FROM t", ""},
 	{"backslash in string", `SELECT * FROM t WHERE a LIKE '%\_%' ESCAPE '\'`, ""},
+	{"comment at the end without newline", "SELECT 1 -- the end", ""},
+	{"comments inside explain prefix", "EXPLAIN /* x */ QUERY -- y\n PLAN SELECT 1", ""},
+	{"with", "WITH x AS (SELECT 1 AS a) SELECT a FROM x", ""},
 }
 
 var sqliteRefused = []tcase{
@@ -290,6 +293,8 @@ var sqliteRefused = []tcase{
 	{"sqlite second statement", "SELECT 1; ATTACH DATABASE 'x' AS y", "statement"},
 	{"glob is refused", "SELECT * FROM t WHERE a GLOB 'x*'", "parse"},
 	{"odd blob", "SELECT X'0'", "blob"},
+	{"string continuation", "SELECT 'a'\n'b'", "in a row"},
+	{"parameter runs into a word", "SELECT ?0A", "runs into"},
 	{"control character", "SELECT\x011", "control"},
 	{"backslash outside string", `SELECT \ 1`, "backslash"},
 	{"deep plus chain", "SELECT 1" + strings.Repeat("+1", 100000), "nested too deeply"},

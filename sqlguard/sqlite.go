@@ -136,6 +136,11 @@ func sqliteLex(q string) ([]sqliteToken, error) {
 			if err != nil {
 				return nil, err
 			}
+			// PostgreSQL joins 'a' and 'b' on the next line into one
+			// string; SQLite reads the second as the first one's alias.
+			if n := len(toks); n > 0 && toks[n-1].kind == sqlString {
+				return nil, refuse("two string literals in a row at byte %d are read differently by SQLite and PostgreSQL", i)
+			}
 			toks = append(toks, sqliteToken{sqlString, start, j})
 			i = j
 		case c == '"':
@@ -155,6 +160,9 @@ func sqliteLex(q string) ([]sqliteToken, error) {
 			i++
 			for i < len(q) && isDigit(q[i]) {
 				i++
+			}
+			if isIdentPart(at(q, i)) {
+				return nil, refuse("a parameter runs into the following word at byte %d", i)
 			}
 			toks = append(toks, sqliteToken{sqlParam, start, i})
 		case isDigit(c) || c == '.' && isDigit(at(q, i+1)):

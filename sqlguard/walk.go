@@ -128,7 +128,7 @@ func (c *Checker) visit(m proto.Message) error {
 	}
 	name := string(m.ProtoReflect().Descriptor().Name())
 	if strings.HasSuffix(name, "Stmt") {
-		return refuse("it contains a nested %s", stmtWords(name))
+		return refuse("it has %s nested in it", stmtWords(name))
 	}
 	return nil
 }
