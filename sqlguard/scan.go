@@ -8,14 +8,18 @@ import (
 
 // scan reads the tokens of text with PostgreSQL's scanner, which does not
 // recurse, and refuses what must be refused before the recursive parser
-// runs: a tree that could be too deep for it, and (for PostgreSQL) a
-// string literal that the server would read differently from the parser.
+// runs: too many tokens, a tree that could be too deep for it, and (for
+// PostgreSQL) a string literal that the server would read differently
+// from the parser.
 func (c *Checker) scan(text string) error {
 	res, err := pg.Scan(text)
 	if err != nil {
 		return c.parseError(err)
 	}
 	toks := res.GetTokens()
+	if len(toks) > MaxTokens {
+		return refuse("the query has %d tokens, more than the limit of %d", len(toks), MaxTokens)
+	}
 	if err := checkNesting(toks); err != nil {
 		return err
 	}

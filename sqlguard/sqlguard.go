@@ -41,7 +41,8 @@
 //
 // # Bounds
 //
-// A query longer than [MaxQueryBytes] is refused unread. The PostgreSQL
+// A query longer than [MaxQueryBytes] is refused unread, and one of more
+// than [MaxTokens] tokens before it is parsed. The PostgreSQL
 // parser recurses in C while it builds its tree, so before parsing, the
 // query's tokens (from PostgreSQL's scanner, which does not recurse) give
 // an upper bound on the depth of the tree, and a query whose bound is
@@ -68,6 +69,11 @@ import (
 
 // MaxQueryBytes is the longest query Check reads; a longer one is refused.
 const MaxQueryBytes = 1 << 20
+
+// MaxTokens is the most tokens, comments included, that Check parses. It
+// bounds the parser's time and memory more tightly than the length does:
+// a megabyte of "1," is half a million nodes.
+const MaxTokens = 100_000
 
 // MaxNesting bounds the estimated depth of a query's parse tree, counted
 // in brackets, CASE expressions and operator-like tokens along the
