@@ -44,6 +44,9 @@ func (c *Checker) checkTop(n *pg.Node) error {
 			return nil
 		}
 	}
+	if c.dialect == SQLite {
+		return refuse("the statement is %s; only SELECT, VALUES and EXPLAIN are read-only", describeStmt(n))
+	}
 	return refuse("the statement is %s; only SELECT, VALUES, EXPLAIN and SHOW are read-only", describeStmt(n))
 }
 
