@@ -1,22 +1,25 @@
 package secrets
 
+import "fmt"
+
 // keywordSet finds every occurrence of a set of literal keywords in one pass
 // over a text, ASCII letters compared without case. It is an Aho–Corasick
 // automaton compiled to a table: one lookup a byte, whatever the number of
 // keywords, which is what keeps the cost on text without secrets near that
 // of reading it.
 type keywordSet struct {
-	// class maps a byte to its column in delta: bytes that occur in no
-	// keyword share column 0, and the two cases of a letter share one.
-	class   [256]uint8
-	nclass  int
-	delta   []int32 // state*nclass+class → next state*nclass
-	accepts []bool  // indexed like delta's values: a keyword ends here
-	// ends lists, for each accepting state (as state*nclass), the
-	// keywords that end there, longest first.
-	ends  map[int32][]int32
+	// delta[state<<8|byte] is the next state, with acceptBit set when a
+	// keyword ends there. A row of 256 entries a state, rather than
+	// columns of byte classes, saves a dependent load a byte.
+	delta []uint16
+	// ends[state] lists the keywords that end in an accepting state.
+	ends  [][]int32
 	words []string
 }
+
+// acceptBit marks accepting states in delta, which leaves room for 32767
+// states: a few thousand bytes of keywords.
+const acceptBit = 1 << 15
 
 func foldByte(b byte) byte {
 	if 'A' <= b && b <= 'Z' {
@@ -35,21 +38,24 @@ func fold(s string) string {
 
 // newKeywordSet builds the automaton for words, which must be non-empty,
 // distinct and already folded.
-func newKeywordSet(words []string) *keywordSet {
-	k := &keywordSet{words: words, ends: make(map[int32][]int32)}
+func newKeywordSet(words []string) (*keywordSet, error) {
+	k := &keywordSet{words: words}
+	// The trie is built over byte classes, bytes that occur in no keyword
+	// sharing class 0 and the two cases of a letter sharing one, and then
+	// spread to whole rows.
+	var class [256]int
 	n := 1
 	for _, w := range words {
 		for i := 0; i < len(w); i++ {
-			if k.class[w[i]] == 0 {
-				k.class[w[i]] = uint8(n)
+			if class[w[i]] == 0 {
+				class[w[i]] = n
 				n++
 			}
 		}
 	}
 	for c := byte('A'); c <= 'Z'; c++ {
-		k.class[c] = k.class[c+('a'-'A')]
+		class[c] = class[c+('a'-'A')]
 	}
-	k.nclass = n
 
 	// The trie: goto[state*n+class] is the child, or -1.
 	goTo := []int32{}
@@ -65,7 +71,7 @@ func newKeywordSet(words []string) *keywordSet {
 	for id, w := range words {
 		s := int32(0)
 		for i := 0; i < len(w); i++ {
-			c := int32(k.class[w[i]])
+			c := int32(class[w[i]])
 			if goTo[s*int32(n)+c] < 0 {
 				t := newState()
 				goTo[s*int32(n)+c] = t
@@ -103,29 +109,37 @@ func newKeywordSet(words []string) *keywordSet {
 	for s := 0; s < states; s++ {
 		delta[s*n] = 0
 	}
-	k.delta = make([]int32, len(delta))
-	for i, t := range delta {
-		k.delta[i] = t * int32(n)
+	if states >= acceptBit {
+		return nil, fmt.Errorf("secrets: keywords too long: %d automaton states, at most %d", states, acceptBit-1)
 	}
-	k.accepts = make([]bool, len(delta))
-	for s, ids := range out {
-		if len(ids) > 0 {
-			k.accepts[s*int32(n)] = true
-			k.ends[s*int32(n)] = ids
+	k.delta = make([]uint16, states<<8)
+	for st := 0; st < states; st++ {
+		for c := 0; c < 256; c++ {
+			t := delta[st*n+int(class[c])]
+			v := uint16(t)
+			if len(out[t]) > 0 {
+				v |= acceptBit
+			}
+			k.delta[st<<8|c] = v
 		}
 	}
-	return k
+	k.ends = make([][]int32, states)
+	for st, ids := range out {
+		k.ends[st] = ids
+	}
+	return k, nil
 }
 
 // scan calls hit with the start of each occurrence of a keyword in text
 // and the keyword's index, in order of the occurrence's end.
 func (k *keywordSet) scan(text string, hit func(start int, word int32)) {
-	delta, class, accepts := k.delta, &k.class, k.accepts
-	var s int32
+	delta := k.delta
+	var st uint16
 	for i := 0; i < len(text); i++ {
-		s = delta[s+int32(class[text[i]])]
-		if accepts[s] {
-			for _, w := range k.ends[s] {
+		st = delta[uint32(st)<<8|uint32(text[i])]
+		if st&acceptBit != 0 {
+			st &^= acceptBit
+			for _, w := range k.ends[st] {
 				hit(i+1-len(k.words[w]), w)
 			}
 		}

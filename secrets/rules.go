@@ -31,7 +31,7 @@ const (
 	// assign is what joins a name to its value in code, configuration,
 	// JSON (also JSON inside a JSON string) and the environment.
 	assign = `\\?["']?\s*(?::=|=>|=|:)\s*\\?["']?`
-	// pemLine is what the body of a PEM block is made of: base64, line
+	// pemBody is what the body of a PEM block is made of: base64, line
 	// breaks (also as JSON escapes) and RFC 1421 header lines.
 	pemBody = `(?:[A-Za-z0-9+/=]|[\r\n\t]|\\[nrt]|(?:Proc-Type|DEK-Info|Comment|Version):[^\r\n\\]*)`
 	pemEnd  = `-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----`
@@ -327,7 +327,11 @@ var builtinRules = sync.OnceValue(func() []*rule {
 })
 
 var defaultScanner = sync.OnceValue(func() *Scanner {
-	return newScanner(builtinRules())
+	s, err := newScanner(builtinRules())
+	if err != nil {
+		panic(err) // the built-in keywords are far below the limit
+	}
+	return s
 })
 
 // entropy returns the Shannon entropy of s in bits a byte.

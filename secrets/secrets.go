@@ -176,7 +176,7 @@ func New(extra []Rule) (*Scanner, error) {
 		seen[r.id] = true
 		rules = append(rules, r)
 	}
-	return newScanner(rules), nil
+	return newScanner(rules)
 }
 
 func compileRule(x Rule) (*rule, error) {
@@ -207,7 +207,7 @@ func compileRule(x Rule) (*rule, error) {
 	}, nil
 }
 
-func newScanner(rules []*rule) *Scanner {
+func newScanner(rules []*rule) (*Scanner, error) {
 	s := &Scanner{rules: rules}
 	index := map[string]int{}
 	var words []string
@@ -230,8 +230,22 @@ func newScanner(rules []*rule) *Scanner {
 			}
 		}
 	}
-	s.kw = newKeywordSet(words)
-	return s
+	kw, err := newKeywordSet(words)
+	if err != nil {
+		return nil, err
+	}
+	s.kw = kw
+	return s, nil
+}
+
+// RuleIDs returns the IDs of the scanner's rules, in the order in which
+// they take precedence.
+func (s *Scanner) RuleIDs() []string {
+	ids := make([]string, len(s.rules))
+	for i, r := range s.rules {
+		ids[i] = r.id
+	}
+	return ids
 }
 
 // hit is an occurrence of a keyword.

@@ -238,6 +238,12 @@ func ordinaryTexts() []string {
 		"postgres://localhost:5432/app and redis://cache:6379/0 have no passwords",
 		"Server=db;Database=app;Trusted_Connection=True;",
 		"mysql://root:${MYSQL_ROOT_PASSWORD}@db/app",
+		"env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef:\n        name: db-secret\n        key: password\ntls:\n  secretName: my-tls-secret\n",
+		"      - uses: actions/checkout@v4\n        with:\n          token: ${{ secrets.GITHUB_TOKEN }}\n          password: ${{ secrets.DB_PASSWORD }}\n",
+		`{"usage": {"input_tokens": 1234, "output_tokens": 5678}, "stop_reason": "end_turn", "token_count": 123456789}`,
+		`{"content":[{"type":"text","text":"The password policy requires 12 characters; rotate the secret yearly."}],"isError":false}`,
+		"password_reset_url: https://example.com/reset?token=abc\nsecret_path: /var/run/secrets/kubernetes.io\n",
+		"SECRET_KEY_BASE = Rails.application.credentials.secret_key_base\napi_key = config.fetch(:api_key)\n",
 	}
 }
 
@@ -307,7 +313,10 @@ func TestLongMatchGrowsWindow(t *testing.T) {
 	// Windows shorter than the token but not than the shortest match.
 	for _, w := range []int{40, 50, 100} {
 		r := &rule{id: "t", keywords: []string{"ghp_"}, re: builtinRules()[4].re, window: w}
-		sc := newScanner([]*rule{r})
+		sc, err := newScanner([]*rule{r})
+		if err != nil {
+			t.Fatal(err)
+		}
 		if fs := sc.Find("x " + tok + " y"); len(fs) != 1 || fs[0].End-fs[0].Start != len(tok) {
 			t.Errorf("window %d: Find = %v, want all %d bytes", w, fs, len(tok))
 		}
@@ -381,6 +390,9 @@ func TestNewWithExtraRules(t *testing.T) {
 			t.Errorf("New(%+v) succeeded", bad)
 		}
 	}
+	if ids := s.RuleIDs(); ids[len(ids)-2] != "acme-key" || ids[len(ids)-1] != "internal-host" || ids[0] != NewScanner().RuleIDs()[0] {
+		t.Errorf("RuleIDs = %q", ids)
+	}
 	if _, err := New([]Rule{{ID: "d", Pattern: "x"}, {ID: "d", Pattern: "y"}}); err == nil {
 		t.Error("New accepted two rules with one ID")
 	}
@@ -413,7 +425,10 @@ func TestParseMode(t *testing.T) {
 
 func TestKeywordSet(t *testing.T) {
 	words := []string{"he", "she", "his", "hers", "://", "a"}
-	k := newKeywordSet(words)
+	k, err := newKeywordSet(words)
+	if err != nil {
+		t.Fatal(err)
+	}
 	text := "uSHErs hiS ://A"
 	var got []string
 	k.scan(text, func(start int, w int32) {
