@@ -32,11 +32,10 @@ type approvals struct {
 
 // approval is one call waiting for an answer.
 type approval struct {
-	call      *call
-	raw       []byte     // the request to forward once approved (a copy)
-	args      []byte     // its arguments, for the audit record (a copy)
-	elicitID  jsonrpc.ID // the id of mcpwarden's elicitation request
-	elicitKey string
+	call     *call
+	raw      []byte     // the request to forward once approved (a copy)
+	args     []byte     // its arguments, for the audit record (a copy)
+	elicitID jsonrpc.ID // the id of mcpwarden's elicitation request
 }
 
 func newApprovals() *approvals {
