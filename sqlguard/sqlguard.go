@@ -11,7 +11,10 @@
 // SHOW, and nowhere in its tree, subqueries and CTEs included, is there a
 // data-modifying statement, a SELECT INTO, a FOR UPDATE or FOR SHARE
 // locking clause, or a call of a function on the deny list. Everything
-// that cannot be parsed is refused.
+// that cannot be parsed is refused. So is a backslash in a PostgreSQL
+// '…' literal: the parser reads it as an ordinary character, a server
+// with standard_conforming_strings off as an escape, and the two would
+// disagree about where the string ends.
 //
 // # SQLite
 //
@@ -23,8 +26,9 @@
 // that the two lexers read differently is refused: nested /* comments
 // (PostgreSQL nests them, SQLite does not), E'…', U&'…', B'…' and N'…'
 // strings, dollar quoting, [bracket] and `backtick` identifiers,
-// :name, @name, $name and #name parameters, and a carriage return inside
-// a -- comment. With the token boundaries known to agree, the statement
+// :name, @name, $name and #name parameters, two string literals in a row
+// (PostgreSQL joins them), and a carriage return inside a -- comment; ?
+// parameters are handed to the parser as $1. With the token boundaries known to agree, the statement
 // count is taken by SQLite's rules, and the statement must start with
 // SELECT, WITH, VALUES or EXPLAIN [QUERY PLAN] (the EXPLAIN prefix is
 // removed and the rest checked as a SELECT). That refuses every
