@@ -136,6 +136,16 @@ func (k *keywordSet) scan(text string, hit func(start int, word int32)) {
 	delta := k.delta
 	var st uint16
 	for i := 0; i < len(text); i++ {
+		if st == 0 {
+			// At the root, skip bytes that start no keyword: these loads
+			// do not depend on each other, unlike the state's.
+			for i < len(text) && delta[text[i]] == 0 {
+				i++
+			}
+			if i == len(text) {
+				return
+			}
+		}
 		st = delta[uint32(st)<<8|uint32(text[i])]
 		if st&acceptBit != 0 {
 			st &^= acceptBit
