@@ -13,8 +13,10 @@
 // or more literal keywords, at least one of which occurs in every match. One
 // pass over the text with an automaton of all keywords finds where the
 // keywords occur; a rule's expression runs only on windows around the
-// occurrences of its own keywords. Text with none of the keywords costs that
-// one pass and nothing else. Some rules also require a minimum entropy of
+// occurrences of its own keywords, and, for the rules whose keywords are
+// common words ("password", "token", "://"), only where a look at the next
+// few bytes shows that a match could start there (an assignment, an '@').
+// Text with none of the keywords costs that one pass and nothing else. Some rules also require a minimum entropy of
 // the secret, or reject values that look like placeholders or code, to keep
 // ordinary text from being redacted.
 //
