@@ -900,16 +900,30 @@ func setuidExec(in input) report {
 			continue
 		}
 		r.add("stat "+p, nil, st.Mode().String())
-		cmd := exec.Command(p, "--help")
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
-		if err := cmd.Start(); err != nil {
+		// No arguments and a standard input that never ends: su and its
+		// kind then wait for a password with the credentials exec gave
+		// them, instead of printing usage and exiting (and dropping them)
+		// before the status is read.
+		stdin, hold, err := os.Pipe()
+		if err != nil {
 			r.add("exec "+p, err, "")
 			continue
 		}
+		cmd := exec.Command(p)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, nil, nil
+		if err := cmd.Start(); err != nil {
+			stdin.Close()
+			hold.Close()
+			r.add("exec "+p, err, "")
+			continue
+		}
+		time.Sleep(50 * time.Millisecond)
 		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 		vals := statusValues(string(data))
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+		stdin.Close()
+		hold.Close()
 		r.add("exec "+p, err, fmt.Sprintf("Uid=%s CapEff=%s CapPrm=%s NoNewPrivs=%s", vals["Uid"], vals["CapEff"], vals["CapPrm"], vals["NoNewPrivs"]))
 		r.set(filepath.Base(p)+".Uid", vals["Uid"])
 		r.set(filepath.Base(p)+".CapEff", vals["CapEff"])
