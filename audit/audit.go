@@ -57,6 +57,8 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/rs/zerolog"
+
+	"github.com/mcpwarden/mcpwarden/statedir"
 )
 
 // Values of [Record.Event].
@@ -134,42 +136,17 @@ func (s *fileSink) Write(p []byte) (int, error) {
 // not absolute (as the XDG Base Directory specification requires). Bytes of
 // server other than ASCII letters, digits, '-', '_' and '.' become '_', as
 // does a leading '.', so the name cannot leave the directory or hide the file.
+// Both rules come from [statedir], which the pin store shares.
 func DefaultPath(server string) (string, error) {
-	name, err := fileName(server)
+	name, err := statedir.FileBase(server)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("audit: default log path: %w", err)
 	}
-	base := os.Getenv("XDG_STATE_HOME")
-	if !filepath.IsAbs(base) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("audit: default log path: %w", err)
-		}
-		if !filepath.IsAbs(home) {
-			return "", fmt.Errorf("audit: default log path: home directory %q is not absolute", home)
-		}
-		base = filepath.Join(home, ".local", "state")
+	dir, err := statedir.Dir()
+	if err != nil {
+		return "", fmt.Errorf("audit: default log path: %w", err)
 	}
-	return filepath.Join(base, "mcpwarden", name+".jsonl"), nil
-}
-
-// maxFileNameBytes keeps the file name well below NAME_MAX (255).
-const maxFileNameBytes = 128
-
-func fileName(server string) (string, error) {
-	if server == "" {
-		return "", errors.New("audit: default log path: empty server name")
-	}
-	b := []byte(server[:min(len(server), maxFileNameBytes)])
-	for i, c := range b {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.' && i > 0:
-		default:
-			b[i] = '_'
-		}
-	}
-	return string(b), nil
+	return filepath.Join(dir, name+".jsonl"), nil
 }
 
 // Open opens the log file at path for appending, creating it with mode 0600

@@ -17,6 +17,8 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/rs/zerolog"
+
+	"github.com/mcpwarden/mcpwarden/statedir"
 )
 
 func TestOpenCreatesPrivateFileAndDirectories(t *testing.T) {
@@ -504,7 +506,7 @@ func TestDefaultPath(t *testing.T) {
 		{"hidden", "/xdg", "/home/u", ".bashrc", "/xdg/mcpwarden/_bashrc.jsonl"},
 		{"kept", "/xdg", "/home/u", "my-server_2.v1", "/xdg/mcpwarden/my-server_2.v1.jsonl"},
 		{"control and unicode", "/xdg", "/home/u", "a\x00b\nc\u00e9", "/xdg/mcpwarden/a_b_c__.jsonl"},
-		{"long", "/xdg", "/home/u", strings.Repeat("a", 1000), "/xdg/mcpwarden/" + strings.Repeat("a", maxFileNameBytes) + ".jsonl"},
+		{"long", "/xdg", "/home/u", strings.Repeat("a", 1000), "/xdg/mcpwarden/" + strings.Repeat("a", statedir.MaxFileNameBytes) + ".jsonl"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -541,6 +543,23 @@ func TestDefaultPathErrors(t *testing.T) {
 	t.Setenv("HOME", "relative")
 	if _, err := DefaultPath("fs"); err == nil {
 		t.Error("DefaultPath with a relative HOME succeeded")
+	}
+}
+
+// TestDefaultPathErrorMessages keeps the messages that reach the user the
+// same whichever package detects the problem.
+func TestDefaultPathErrorMessages(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "")
+	t.Setenv("HOME", "")
+	for _, tt := range []struct{ server, home, want string }{
+		{"", "", "audit: default log path: empty server name"},
+		{"fs", "", "audit: default log path: $HOME is not defined"},
+		{"fs", "relative", `audit: default log path: home directory "relative" is not absolute`},
+	} {
+		t.Setenv("HOME", tt.home)
+		if _, err := DefaultPath(tt.server); err == nil || err.Error() != tt.want {
+			t.Errorf("DefaultPath(%q) with HOME=%q: %v, want %s", tt.server, tt.home, err, tt.want)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/mcpwarden/mcpwarden/statedir"
 )
 
 // MaxFileBytes bounds a pin file. A larger file is refused when read, and a
@@ -18,49 +20,30 @@ import (
 // announcing ever more tools.
 const MaxFileBytes = 16 << 20
 
-// maxFileNameBytes keeps file names well below NAME_MAX (255), leaving room
-// for the suffixes and the temporary-file prefix.
-const maxFileNameBytes = 128
-
 // DefaultDir returns the directory of pin files:
 // $XDG_STATE_HOME/mcpwarden/pins, or $HOME/.local/state/mcpwarden/pins when
 // XDG_STATE_HOME is unset or not absolute (as the XDG Base Directory
-// specification requires). It is the directory beside the audit logs.
+// specification requires). It is the directory beside the audit logs; both
+// take it from [statedir.Dir].
 func DefaultDir() (string, error) {
-	base := os.Getenv("XDG_STATE_HOME")
-	if !filepath.IsAbs(base) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", fmt.Errorf("pin: default directory: %w", err)
-		}
-		if !filepath.IsAbs(home) {
-			return "", fmt.Errorf("pin: default directory: home directory %q is not absolute", home)
-		}
-		base = filepath.Join(home, ".local", "state")
+	dir, err := statedir.Dir()
+	if err != nil {
+		return "", fmt.Errorf("pin: default directory: %w", err)
 	}
-	return filepath.Join(base, "mcpwarden", "pins"), nil
+	return filepath.Join(dir, "pins"), nil
 }
 
-// fileBase turns a server name into the base of its file names. Bytes other
-// than ASCII letters, digits, '-', '_' and '.' become '_', as does a
-// leading '.', so that the name can neither leave the directory nor hide
-// the file nor collide with the temporary files. Two names that map to the
-// same base share a file; the server name stored inside tells them apart
-// and [Open] refuses the second.
+// fileBase turns a server name into the base of its file names with
+// [statedir.FileBase], the rule the audit log uses too, so that the name can
+// neither leave the directory nor hide the file nor collide with the
+// temporary files. Two names that map to the same base share a file; the
+// server name stored inside tells them apart and [Open] refuses the second.
 func fileBase(server string) (string, error) {
-	if server == "" {
-		return "", errors.New("pin: empty server name")
+	base, err := statedir.FileBase(server)
+	if err != nil {
+		return "", fmt.Errorf("pin: %w", err)
 	}
-	b := []byte(server[:min(len(server), maxFileNameBytes)])
-	for i, c := range b {
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.' && i > 0:
-		default:
-			b[i] = '_'
-		}
-	}
-	return string(b), nil
+	return base, nil
 }
 
 // openDir opens the pin directory, creating it with mode 0700 when missing,

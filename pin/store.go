@@ -330,33 +330,40 @@ func Forget(dir, server string) error {
 
 // read runs f on the pin file's content under a shared lock.
 func (s *Store) read(f func(*fileState)) error {
-	root, err := openDir(s.dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	lock, err := lockFile(root, s.dir, s.lock, false)
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	st, err := s.load(root)
-	if err != nil {
-		return err
-	}
-	f(st)
-	return nil
+	return s.withState(false, func(_ *os.Root, st *fileState) error {
+		f(st)
+		return nil
+	})
 }
 
 // update runs f on the pin file's content under an exclusive lock and
 // writes the result back when f reports a change.
 func (s *Store) update(f func(*fileState) (bool, error)) error {
+	return s.withState(true, func(root *os.Root, st *fileState) error {
+		changed, err := f(st)
+		if err != nil || !changed {
+			return err
+		}
+		data, err := json.Marshal(st, json.Deterministic(true), jsontext.WithIndent("  "))
+		if err != nil {
+			return fmt.Errorf("pin: encode pin file: %w", err)
+		}
+		return writeFile(root, s.dir, s.file, append(data, '\n'))
+	})
+}
+
+// withState opens the pin directory, takes the lock file (exclusive when
+// asked, shared otherwise), loads the pin file and runs f on its content
+// with the root it came from. The lock is held until f returns, so that
+// what f reads, and writes through root, is consistent with other
+// processes.
+func (s *Store) withState(exclusive bool, f func(root *os.Root, st *fileState) error) error {
 	root, err := openDir(s.dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
-	lock, err := lockFile(root, s.dir, s.lock, true)
+	lock, err := lockFile(root, s.dir, s.lock, exclusive)
 	if err != nil {
 		return err
 	}
@@ -365,15 +372,7 @@ func (s *Store) update(f func(*fileState) (bool, error)) error {
 	if err != nil {
 		return err
 	}
-	changed, err := f(st)
-	if err != nil || !changed {
-		return err
-	}
-	data, err := json.Marshal(st, json.Deterministic(true), jsontext.WithIndent("  "))
-	if err != nil {
-		return fmt.Errorf("pin: encode pin file: %w", err)
-	}
-	return writeFile(root, s.dir, s.file, append(data, '\n'))
+	return f(root, st)
 }
 
 // load reads and verifies the pin file. A missing file is an empty state.

@@ -544,6 +544,27 @@ func TestDefaultDir(t *testing.T) {
 	}
 }
 
+// TestDefaultDirErrorMessages keeps the messages that reach the user the
+// same whichever package detects the problem.
+func TestDefaultDirErrorMessages(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", "")
+	for _, tt := range []struct{ home, want string }{
+		{"", "pin: default directory: $HOME is not defined"},
+		{"relative", `pin: default directory: home directory "relative" is not absolute`},
+	} {
+		t.Setenv("HOME", tt.home)
+		if _, err := DefaultDir(); err == nil || err.Error() != tt.want {
+			t.Errorf("DefaultDir with HOME=%q: %v, want %s", tt.home, err, tt.want)
+		}
+	}
+	if _, err := Open(t.TempDir(), ""); err == nil || err.Error() != "pin: empty server name" {
+		t.Errorf("Open with an empty server name: %v", err)
+	}
+	if err := Forget(t.TempDir(), ""); err == nil || err.Error() != "pin: empty server name" {
+		t.Errorf("Forget with an empty server name: %v", err)
+	}
+}
+
 func TestServers(t *testing.T) {
 	dir := t.TempDir()
 	if names, err := Servers(filepath.Join(dir, "missing")); err != nil || names != nil {
