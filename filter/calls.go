@@ -2,14 +2,15 @@ package filter
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/pathguard"
 	"github.com/mcpwarden/mcpwarden/profile"
+	"github.com/mcpwarden/mcpwarden/secrets"
 	"github.com/mcpwarden/mcpwarden/urlguard"
 )
 
@@ -17,15 +18,11 @@ import (
 // schemas, approval, limits and the secret mode. It is immutable and safe
 // for concurrent use; the state of one session lives in a [Session].
 type Calls struct {
-	rules   map[string]*toolRule // by folded tool name
-	limits  profile.CallLimits   // [tools.limits], over all tools
-	secrets string               // [guards] secrets
-	scanner SecretScanner
-}
-
-// SecretScanner finds and redacts secrets in text.
-type SecretScanner interface {
-	Redact(text string) (redacted string, rules []string)
+	rules       map[string]*toolRule // by folded tool name
+	limits      profile.CallLimits   // [tools.limits], over all tools
+	secrets     string               // [guards] secrets
+	stripHidden bool                 // [guards] strip_hidden
+	scanner     *secrets.Scanner     // nil when no mode scans for secrets
 }
 
 // toolRule is one compiled [tools.rules.NAME] table.
@@ -41,7 +38,7 @@ type toolRule struct {
 // argRule is a compiled argument kind at a pointer.
 type argRule struct {
 	pointer string
-	path    []string // unescaped segments; "*" is every element
+	path    []string // unescaped, folded segments; "*" is every element
 	kind    string
 	check   argChecker
 }
@@ -56,7 +53,9 @@ type CallsConfig struct {
 	Rules   []profile.ToolRule
 	Limits  profile.CallLimits
 	Secrets string // "redact", "block" or "off"
-	Scanner SecretScanner
+	// StripHidden removes escape sequences and invisible characters from
+	// the text of results.
+	StripHidden bool
 	// Roots are the sandbox's path sets that path arguments must lie in.
 	Roots pathguard.Roots
 	// Resolver resolves host names of url arguments; nil uses the system's.
@@ -67,12 +66,12 @@ type CallsConfig struct {
 // spelling are an error: which one applies to a call would depend on how
 // the server matches names.
 func NewCalls(cfg CallsConfig) (*Calls, error) {
-	c := &Calls{rules: map[string]*toolRule{}, limits: cfg.Limits, secrets: cfg.Secrets, scanner: cfg.Scanner}
+	c := &Calls{rules: map[string]*toolRule{}, limits: cfg.Limits, secrets: cfg.Secrets, stripHidden: cfg.StripHidden}
 	if c.secrets == "" {
 		c.secrets = "off"
 	}
-	if c.secrets != "off" && c.scanner == nil {
-		return nil, errors.New("filter: secrets mode needs a scanner")
+	if c.secrets != "off" || slices.ContainsFunc(cfg.Rules, func(r profile.ToolRule) bool { return r.Secrets != "" && r.Secrets != "off" }) {
+		c.scanner = secrets.NewScanner()
 	}
 	var paths *pathguard.Guard
 	if usesKind(cfg.Rules, profile.KindPath) {
@@ -125,11 +124,14 @@ func compileToolRule(r profile.ToolRule, cfg CallsConfig, paths *pathguard.Guard
 	return tr, nil
 }
 
-// splitPointer splits an RFC 6901 pointer into unescaped segments.
+// splitPointer splits an RFC 6901 pointer into unescaped segments, each
+// folded as member names are when they are matched.
 func splitPointer(p string) []string {
 	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	for i, s := range segs {
-		segs[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
+		if s != "*" {
+			segs[i] = foldKey(strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~"))
+		}
 	}
 	return segs
 }
@@ -149,10 +151,13 @@ func (c *Calls) Approval(tool string) string {
 	return ""
 }
 
-// CallError is a refused call: the message is the tool error the model
-// reads, Reason the line for the audit record.
+// CallError is a refused call: Reason is both the tool error the model
+// reads and the line for the audit record.
 type CallError struct {
 	Reason string
+	// Unknown asks for the refusal to look like that of a tool that does
+	// not exist, as for a tool hidden by its pin.
+	Unknown bool
 }
 
 func (e *CallError) Error() string { return e.Reason }
@@ -166,7 +171,7 @@ func refusal(format string, args ...any) *CallError {
 // unknown), the profile's schema and the argument kinds. It returns the
 // arguments to forward: args itself, or a copy with secrets redacted;
 // findings names the secret rules that matched.
-func (c *Calls) CheckArgs(ctx context.Context, tool string, args jsontext.Value, toolSchema *Schema) (out jsontext.Value, findings []string, err error) {
+func (c *Calls) CheckArgs(ctx context.Context, tool string, args jsontext.Value, toolSchema *Schema) (out jsontext.Value, findings []string, err *CallError) {
 	r := c.rule(tool)
 	if toolSchema != nil || r != nil && (r.schema != nil || len(r.args) > 0) {
 		v, err := DecodeArgs(args)
@@ -187,14 +192,14 @@ func (c *Calls) CheckArgs(ctx context.Context, tool string, args jsontext.Value,
 	return c.secretArgs(tool, args)
 }
 
-func (r *toolRule) checkArgs(ctx context.Context, v any) error {
+func (r *toolRule) checkArgs(ctx context.Context, v any) *CallError {
 	if r.schema != nil {
 		if err := r.schema.Validate(v); err != nil {
 			return refusal("arguments do not match the profile's schema for %s: %v", r.name, err)
 		}
 	}
 	for _, a := range r.args {
-		var err error
+		var err *CallError
 		visit(v, a.path, "", func(at string, val any) {
 			if err != nil {
 				return
@@ -215,9 +220,10 @@ func (r *toolRule) checkArgs(ctx context.Context, v any) error {
 	return nil
 }
 
-// visit calls f with every value at path in v. Object members are
-// matched by folded name, so that "Path" is checked where a server
-// decoding loosely reads it as "path".
+// visit calls f with every value at path in v, whose segments are
+// folded (see splitPointer). Object members are matched by folded name,
+// so that "Path" is checked where a server decoding loosely reads it as
+// "path".
 func visit(v any, path []string, at string, f func(at string, v any)) {
 	if len(path) == 0 {
 		f(orRoot(at), v)
@@ -227,7 +233,7 @@ func visit(v any, path []string, at string, f func(at string, v any)) {
 	switch v := v.(type) {
 	case map[string]any:
 		for name, child := range v {
-			if seg == "*" || foldKey(name) == foldKey(seg) {
+			if seg == "*" || foldKey(name) == seg {
 				visit(child, rest, at+"/"+escapeSegment(name), f)
 			}
 		}
@@ -277,12 +283,12 @@ func (c *Calls) secretMode(tool string) string {
 
 // secretArgs redacts or blocks secrets in the arguments of a call:
 // a model tricked into pasting a key into a request must not send it on.
-func (c *Calls) secretArgs(tool string, args jsontext.Value) (jsontext.Value, []string, error) {
+func (c *Calls) secretArgs(tool string, args jsontext.Value) (jsontext.Value, []string, *CallError) {
 	mode := c.secretMode(tool)
 	if mode == "off" || args == nil {
 		return args, nil, nil
 	}
-	out, found, err := c.redact(args, nil)
+	out, found, err := c.redact(args)
 	if err != nil {
 		return nil, nil, refusal("arguments: %v", err)
 	}
@@ -292,62 +298,27 @@ func (c *Calls) secretArgs(tool string, args jsontext.Value) (jsontext.Value, []
 	return out, found, nil
 }
 
-// redact replaces the secrets in every string of v; skip names members
-// whose strings are binary data in base64, where matches are noise.
-func (c *Calls) redact(v jsontext.Value, skip map[string]bool) (jsontext.Value, []string, error) {
+// redact replaces the secrets in every string of v and returns the
+// rules that matched.
+func (c *Calls) redact(v jsontext.Value) (jsontext.Value, []string, error) {
 	var found []string
-	out, _, err := RewriteStrings(v, func(member, s string) (string, bool) {
-		if skip[member] {
-			return s, false
-		}
-		red, rules := c.scanner.Redact(s)
-		if len(rules) == 0 {
-			return s, false
-		}
-		found = appendNew(found, rules...)
-		return red, true
+	out, _, err := RewriteStrings(v, func(_, s string) (string, bool) {
+		red, ok := c.redactString(s, &found)
+		return red, ok
 	})
 	return out, found, err
 }
 
-func appendNew(list []string, items ...string) []string {
-	for _, it := range items {
-		if !contains(list, it) {
-			list = append(list, it)
+// redactString redacts s, adding the rules that matched to found.
+func (c *Calls) redactString(s string, found *[]string) (string, bool) {
+	red, fs := c.scanner.Redact(s)
+	for _, f := range fs {
+		if !slices.Contains(*found, f.Rule) {
+			*found = append(*found, f.Rule)
 		}
 	}
-	return list
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return red, len(fs) > 0
 }
 
 // foldKey is the folded spelling of a name as a map key.
 func foldKey(s string) string { return string(fold(s)) }
-
-// RedactResult applies the secret mode of tool to the result of method:
-// it returns the result with secrets redacted and the rules that
-// matched, or blocked when the mode is "block" and a secret was found.
-// Strings under the members in skip (base64 data) are not scanned. For
-// resources/read and prompts/get, tool is "" and the server-wide mode
-// applies.
-func (c *Calls) RedactResult(tool, method string, result jsontext.Value, skip map[string]bool) (out jsontext.Value, found []string, blocked bool, err error) {
-	mode := c.secrets
-	if method == "tools/call" {
-		mode = c.secretMode(tool)
-	}
-	if mode == "off" {
-		return result, nil, false, nil
-	}
-	out, found, err = c.redact(result, skip)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return out, found, len(found) > 0 && mode == "block", nil
-}

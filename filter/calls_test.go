@@ -181,34 +181,64 @@ func TestApprovalOncePerSession(t *testing.T) {
 	}
 }
 
-type fakeScanner struct{}
-
-// Redact stands for a secret scanner: it replaces the word SECRET.
-func (fakeScanner) Redact(s string) (string, []string) {
-	if !strings.Contains(s, "SECRET") {
-		return s, nil
-	}
-	return strings.ReplaceAll(s, "SECRET", "[REDACTED]"), []string{"test-rule"}
-}
+// fakeToken is shaped like a GitHub token, built at run time so that
+// no secret scanner flags the repository.
+var fakeToken = "ghp_" + strings.Repeat("Ab3dE6gH9j", 3) + "KmNpQr"
 
 func TestSecretsInArgsAndResults(t *testing.T) {
-	c := mustCalls(t, CallsConfig{Secrets: "redact", Scanner: fakeScanner{},
+	c := mustCalls(t, CallsConfig{Secrets: "redact",
 		Rules: []profile.ToolRule{{Name: "strict", Secrets: "block"}}})
-	out, found, err := c.CheckArgs(context.Background(), "send", jsontext.Value(`{"body":"key SECRET here","n":1}`), nil)
-	if err != nil || string(out) != `{"body":"key [REDACTED] here","n":1}` || len(found) != 1 {
+	out, found, err := c.CheckArgs(context.Background(), "send", jsontext.Value(`{"body":"key `+fakeToken+` here","n":1}`), nil)
+	if err != nil || string(out) != `{"body":"key [REDACTED:github-pat] here","n":1}` || len(found) != 1 {
 		t.Errorf("redact: %s %v %v", out, found, err)
 	}
-	if _, _, err := c.CheckArgs(context.Background(), "strict", jsontext.Value(`{"b":"SECRET"}`), nil); err == nil {
+	if _, _, err := c.CheckArgs(context.Background(), "strict", jsontext.Value(`{"b":"`+fakeToken+`"}`), nil); err == nil {
 		t.Error("block mode forwarded a secret")
 	}
-	res := jsontext.Value(`{"content":[{"type":"text","text":"SECRET"},{"type":"image","data":"SECRET"}]}`)
-	out, _, blocked, err := c.RedactResult("send", "tools/call", res, map[string]bool{"data": true})
-	if err != nil || blocked || string(out) != `{"content":[{"type":"text","text":"[REDACTED]"},{"type":"image","data":"SECRET"}]}` {
-		t.Errorf("result: %s %v %v", out, blocked, err)
+	res := jsontext.Value(`{"content":[{"type":"text","text":"` + fakeToken + `"},{"type":"image","data":"` + fakeToken + `"}]}`)
+	out, notes, gerr := c.GuardResult("send", "tools/call", res)
+	if gerr != nil || string(out) != `{"content":[{"type":"text","text":"[REDACTED:github-pat]"},{"type":"image","data":"`+fakeToken+`"}]}` || len(notes) != 1 {
+		t.Errorf("result: %s %v %v", out, notes, gerr)
+	}
+	if _, _, err := c.GuardResult("strict", "tools/call", res); err == nil || !strings.Contains(err.Error(), "carries a secret") {
+		t.Errorf("block mode let a result with a secret through: %v", err)
 	}
 	clean := jsontext.Value(`{"content":[]}`)
-	if out, _, _, _ := c.RedactResult("send", "tools/call", clean, nil); &out[0] != &clean[0] {
+	if out, _, _ := c.GuardResult("send", "tools/call", clean); &out[0] != &clean[0] {
 		t.Error("an unchanged result was copied")
+	}
+}
+
+// GuardResult strips hidden text from every result, with the secrets in
+// the same pass, and leaves results that cannot hold any untouched.
+func TestGuardResultHiddenText(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Secrets: "redact", StripHidden: true,
+		Limits: profile.CallLimits{MaxResultSize: 200}})
+	tag := string(rune(0xE0000+'h')) + string(rune(0xE0000+'i'))
+	res := jsontext.Value(`{"tools":[{"name":"t","description":"safe\u001b[2J` + tag + ` text ` + fakeToken + `"}]}`)
+	out, notes, err := c.GuardResult("", "tools/list", res)
+	if err != nil || string(out) != `{"tools":[{"name":"t","description":"safe text `+fakeToken+`"}]}` {
+		t.Errorf("tools/list: %s %v", out, err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], `spelling "hi"`) {
+		t.Errorf("notes: %q", notes)
+	}
+	out, _, err = c.GuardResult("t", "tools/call", jsontext.Value(`{"content":[{"type":"text","text":"\u00e9`+tag+` `+fakeToken+`"}]}`))
+	if err != nil || string(out) != `{"content":[{"type":"text","text":"é [REDACTED:github-pat]"}]}` {
+		t.Errorf("tools/call: %s %v", out, err)
+	}
+	if _, _, err := c.GuardResult("t", "tools/call", jsontext.Value(`{"content":"`+strings.Repeat("x", 300)+`"}`)); err == nil || !strings.Contains(err.Error(), "max_result_size") {
+		t.Errorf("a result over max_result_size: %v", err)
+	}
+	for _, raw := range []string{`{"a":"plain ascii","n":[1,2]}`, `{"a":"\n\t\"\\"}`} {
+		if mayHide(jsontext.Value(raw)) {
+			t.Errorf("mayHide(%s) = true", raw)
+		}
+	}
+	for _, raw := range []string{`{"a":"\u001b"}`, `{"a":"\b"}`, `{"a":"\f"}`, "{\"a\":\"\x7f\"}", `{"a":"é"}`} {
+		if !mayHide(jsontext.Value(raw)) {
+			t.Errorf("mayHide(%s) = false", raw)
+		}
 	}
 }
 

@@ -23,14 +23,15 @@ type Session struct {
 
 // usage is the state of one set of limits.
 type usage struct {
+	what     string // whose limits, for messages: "the server's", "write_file's"
 	limits   profile.CallLimits
 	bucket   *rate.Limiter // nil without calls_per_minute
 	calls    int
 	inFlight int
 }
 
-func newUsage(l profile.CallLimits) *usage {
-	u := &usage{limits: l}
+func newUsage(what string, l profile.CallLimits) *usage {
+	u := &usage{what: what, limits: l}
 	if l.CallsPerMinute > 0 {
 		burst := l.Burst
 		if burst == 0 {
@@ -43,9 +44,9 @@ func newUsage(l profile.CallLimits) *usage {
 
 // NewSession starts the state of one session.
 func (c *Calls) NewSession() *Session {
-	s := &Session{c: c, server: newUsage(c.limits), tools: map[string]*usage{}, approved: map[string]bool{}}
+	s := &Session{c: c, server: newUsage("the server's", c.limits), tools: map[string]*usage{}, approved: map[string]bool{}}
 	for key, r := range c.rules {
-		s.tools[key] = newUsage(r.limits)
+		s.tools[key] = newUsage(r.name+"'s", r.limits)
 	}
 	return s
 }
@@ -54,54 +55,48 @@ func (c *Calls) NewSession() *Session {
 // server. It returns a function to call once the call has ended, or a
 // *CallError that says which limit was reached and when to retry. A call
 // that is refused uses up nothing.
-func (s *Session) Admit(tool string, now time.Time) (release func(), err error) {
+func (s *Session) Admit(tool string, now time.Time) (release func(), err *CallError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	scopes := []struct {
-		what string
-		u    *usage
-	}{{"the server's", s.server}}
+	scopes := []*usage{s.server}
 	if u := s.tools[foldKey(tool)]; u != nil {
-		scopes = append(scopes, struct {
-			what string
-			u    *usage
-		}{tool + "'s", u})
+		scopes = append(scopes, u)
 	}
-	for _, sc := range scopes {
-		l := sc.u.limits
-		if l.MaxCalls > 0 && sc.u.calls >= l.MaxCalls {
-			return nil, refusal("%s limit of %d calls in this session is reached; it resets when the client starts a new session", sc.what, l.MaxCalls)
+	for _, u := range scopes {
+		l := u.limits
+		if l.MaxCalls > 0 && u.calls >= l.MaxCalls {
+			return nil, refusal("%s limit of %d calls in this session is reached; it resets when the client starts a new session", u.what, l.MaxCalls)
 		}
-		if l.MaxInFlight > 0 && sc.u.inFlight >= l.MaxInFlight {
-			return nil, refusal("%s limit of %d calls at once is reached; retry when an earlier call has returned", sc.what, l.MaxInFlight)
+		if l.MaxInFlight > 0 && u.inFlight >= l.MaxInFlight {
+			return nil, refusal("%s limit of %d calls at once is reached; retry when an earlier call has returned", u.what, l.MaxInFlight)
 		}
 	}
 	var taken []*rate.Reservation
-	for _, sc := range scopes {
-		if sc.u.bucket == nil {
+	for _, u := range scopes {
+		if u.bucket == nil {
 			continue
 		}
-		r := sc.u.bucket.ReserveN(now, 1)
+		r := u.bucket.ReserveN(now, 1)
 		if d := r.DelayFrom(now); !r.OK() || d > 0 {
 			r.CancelAt(now)
 			for _, t := range taken {
 				t.CancelAt(now)
 			}
-			return nil, refusal("%s rate limit of %d calls per minute is reached; retry in %s", sc.what, sc.u.limits.CallsPerMinute, retryAfter(d))
+			return nil, refusal("%s rate limit of %d calls per minute is reached; retry in %s", u.what, u.limits.CallsPerMinute, retryAfter(d))
 		}
 		taken = append(taken, r)
 	}
-	for _, sc := range scopes {
-		sc.u.calls++
-		sc.u.inFlight++
+	for _, u := range scopes {
+		u.calls++
+		u.inFlight++
 	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			for _, sc := range scopes {
-				sc.u.inFlight--
+			for _, u := range scopes {
+				u.inFlight--
 			}
 		})
 	}, nil

@@ -42,24 +42,24 @@ func envelopeWith(id ID, member string, value []byte) []byte {
 
 // RequestMessage encodes a JSON-RPC request. params may be nil.
 func RequestMessage(id ID, method string, params jsontext.Value) []byte {
-	m, _ := json.Marshal(method) // a method that was decoded re-encodes
-	b := make([]byte, 0, len(params)+len(id.raw)+len(m)+50)
-	b = append(b, `{"jsonrpc":"2.0","id":`...)
-	b = append(b, id.raw...)
-	b = append(b, `,"method":`...)
-	b = append(b, m...)
-	if params != nil {
-		b = append(b, `,"params":`...)
-		b = append(b, params...)
-	}
-	return append(b, '}')
+	return methodMessage(id.raw, method, params)
 }
 
 // NotificationMessage encodes a JSON-RPC notification. params may be nil.
 func NotificationMessage(method string, params jsontext.Value) []byte {
-	m, _ := json.Marshal(method)
-	b := make([]byte, 0, len(params)+len(m)+40)
-	b = append(b, `{"jsonrpc":"2.0","method":`...)
+	return methodMessage("", method, params)
+}
+
+// methodMessage encodes a request, or a notification when id is "".
+func methodMessage(id, method string, params jsontext.Value) []byte {
+	m, _ := json.Marshal(method) // a method that was decoded re-encodes
+	b := make([]byte, 0, len(params)+len(id)+len(m)+50)
+	b = append(b, `{"jsonrpc":"2.0"`...)
+	if id != "" {
+		b = append(b, `,"id":`...)
+		b = append(b, id...)
+	}
+	b = append(b, `,"method":`...)
 	b = append(b, m...)
 	if params != nil {
 		b = append(b, `,"params":`...)

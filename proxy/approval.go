@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -85,12 +84,13 @@ func (p *Proxy) askApproval(m *jsonrpc.Message, c *call, raw, args []byte) {
 
 func (p *Proxy) elicitApproval(m *jsonrpc.Message, c *call, raw, args []byte) {
 	a := &approval{call: c, raw: slices.Clone(raw), args: slices.Clone(args)}
-	for {
-		n := p.approvals.seq.Add(1)
-		a.elicitID = jsonrpc.StringID(fmt.Sprintf("mcpwarden-approval-%s-%d", p.approvals.nonce, n))
-		if p.fromServer.Add(a.elicitID, &call{id: a.elicitID, method: "elicitation/create", approval: a}) {
-			break
-		}
+	// The id carries a random part the server never sees, so it cannot
+	// be in flight already unless the session is closing.
+	n := p.approvals.seq.Add(1)
+	a.elicitID = jsonrpc.StringID(fmt.Sprintf("mcpwarden-approval-%s-%d", p.approvals.nonce, n))
+	if !p.fromServer.Add(a.elicitID, &call{id: a.elicitID, method: "elicitation/create", approval: a}) {
+		p.approvalRefused(m.ID, c, args, "mcpwarden could not ask for approval: the session is closing")
+		return
 	}
 	p.approvals.mu.Lock()
 	if _, dup := p.approvals.waiting[m.ID.Key()]; dup || p.fromClient.Has(m.ID) {
@@ -252,19 +252,17 @@ func (p *Proxy) approvalState(tool string, args []byte) string {
 	return "mcpwarden1." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
 }
 
+// canonicalJSON is v in RFC 8785 form, so that a client re-encoding the
+// arguments of its retry does not change what the answer is bound to.
 func canonicalJSON(v []byte) []byte {
 	if len(v) == 0 {
 		return []byte("{}")
 	}
-	var x any
-	if err := json.Unmarshal(v, &x); err != nil {
+	c := jsontext.Value(slices.Clone(v))
+	if c.Canonicalize() != nil {
 		return v
 	}
-	out, err := json.Marshal(x, json.Deterministic(true))
-	if err != nil {
-		return v
-	}
-	return out
+	return c
 }
 
 // takeApprovalAnswer finds mcpwarden's answer in a retried call's params.
@@ -285,31 +283,19 @@ func takeApprovalAnswer(params jsontext.Value, state string) (action string, giv
 		return "", false, params
 	}
 	action = elicitAction(resp[0])
-	rest, err := removeMember(f[0], approvalInputKey)
+	rest, err := editMember(f[0], approvalInputKey, nil)
 	if err != nil {
 		return "", false, params
 	}
-	out = params
-	if bytes.Equal(bytes.TrimSpace(rest), []byte("{}")) {
-		out, err = removeMember(out, "inputResponses")
-	} else {
-		out, err = replaceMember(out, "inputResponses", rest)
+	if string(rest) == "{}" {
+		rest = nil // mcpwarden's was the only answer
 	}
+	out, err = editMember(params, "inputResponses", rest)
 	if err == nil {
-		out, err = removeMember(out, "requestState")
+		out, err = editMember(out, "requestState", nil)
 	}
 	if err != nil {
 		return "", false, params
 	}
 	return action, true, out
-}
-
-// removeMember returns obj without the member name.
-func removeMember(obj jsontext.Value, name string) (jsontext.Value, error) {
-	var m map[string]jsontext.Value
-	if err := json.Unmarshal(obj, &m); err != nil {
-		return nil, err
-	}
-	delete(m, name)
-	return json.Marshal(m, json.Deterministic(true))
 }

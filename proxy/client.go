@@ -279,7 +279,7 @@ func (p *Proxy) refuseCall(m *jsonrpc.Message, c *call, args []byte, cerr *filte
 	p.diag("refused tools/call %q: %s", c.target, cerr.Reason)
 	_ = p.record(audit.Record{Event: "decision", Method: m.Method, RequestID: m.ID.Raw(), Target: c.target,
 		Arguments: args, Decision: "deny", Reason: cerr.Reason, Guards: c.notes})
-	if _, _, hidden := p.tools.lookup(c.target); hidden != "" {
+	if cerr.Unknown {
 		p.reply(m.ID, jsonrpc.CodeInvalidParams, "Unknown tool: "+c.target, nil)
 	} else {
 		p.toolError(m.ID, cerr.Reason)

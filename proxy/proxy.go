@@ -34,12 +34,10 @@ type Config struct {
 	// Warnings are copied into every audit record, e.g. sandbox features
 	// that were missing under --best-effort.
 	Warnings []string
-	// Calls holds the per-tool rules: argument kinds, schemas, limits,
-	// approval and secrets. Nil checks nothing beyond the Policy.
+	// Calls holds the per-tool rules (argument kinds, schemas, limits,
+	// approval, secrets) and the result guards. Nil checks nothing beyond
+	// the Policy.
 	Calls *filter.Calls
-	// Sanitize strips hidden text from a string the server sends, saying
-	// what it removed ("" when nothing); nil leaves text as it is.
-	Sanitize func(s string) (clean, removed string)
 	// Pins records tool definitions and hides the ones that changed; nil
 	// turns pinning off.
 	Pins *pin.Store

@@ -90,8 +90,7 @@ func (p *Proxy) fromServerMsg(m *jsonrpc.Message) {
 			p.cancelled(m, p.fromServer)
 		case "notifications/tools/list_changed":
 			p.toolsChanged()
-		}
-		if m.Method == "notifications/resources/updated" {
+		case "notifications/resources/updated":
 			if f, err := fields(m.Params, "uri"); err == nil {
 				if uri, err := str(f[0], "uri"); err != nil || !p.cfg.Policy.Resource(uri).Allow {
 					return // a hidden resource does not change, as far as the client knows
@@ -155,11 +154,15 @@ func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 // returns the message to forward: the server's bytes when nothing
 // changed.
 func (p *Proxy) guarded(c *call, m *jsonrpc.Message, result jsontext.Value) ([]byte, error) {
-	out, notes, err := p.guardResult(c, result)
-	if err != nil {
-		return nil, err
+	out := result
+	if p.cfg.Calls != nil {
+		var notes []string
+		var err error
+		if out, notes, err = p.cfg.Calls.GuardResult(c.target, c.method, result); err != nil {
+			return nil, err
+		}
+		c.notes = append(c.notes, notes...)
 	}
-	c.notes = append(c.notes, notes...)
 	if sameBytes(out, m.Result) {
 		return m.Raw, nil
 	}

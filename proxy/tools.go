@@ -103,24 +103,29 @@ func (p *Proxy) learnSchemas(tools []pin.Tool, hide map[string]string) {
 	p.tools.mu.Lock()
 	defer p.tools.mu.Unlock()
 	for _, t := range tools {
-		delete(p.tools.hidden, t.Name)
-		if why := hide[t.Name]; why != "" {
-			p.tools.hidden[t.Name] = why
+		prev := p.tools.tools[t.Name]
+		info := toolInfo{hidden: hide[t.Name]}
+		if info.hidden != "" {
+			p.tools.tools[t.Name] = info
 			continue
 		}
 		raw := inputSchema(t.Definition)
-		delete(p.tools.broken, t.Name)
-		delete(p.tools.schemas, t.Name)
-		if raw == nil {
-			continue
+		info.schemaText = string(raw)
+		switch {
+		case raw == nil:
+		case info.schemaText == prev.schemaText && prev.hidden == "":
+			// Listed again as it was: keep what was compiled, so that
+			// every tools/list does not compile every schema anew.
+			info.schema, info.broken = prev.schema, prev.broken
+		default:
+			s, err := filter.CompileSchema(raw)
+			if err != nil {
+				info.broken = err.Error()
+				p.diag("tool %q: its input schema cannot be used, so its calls are refused: %v", t.Name, err)
+			}
+			info.schema = s
 		}
-		s, err := filter.CompileSchema(raw)
-		if err != nil {
-			p.tools.broken[t.Name] = err.Error()
-			p.diag("tool %q: its input schema cannot be used, so its calls are refused: %v", t.Name, err)
-			continue
-		}
-		p.tools.schemas[t.Name] = s
+		p.tools.tools[t.Name] = info
 	}
 }
 

@@ -94,7 +94,11 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err != nil {
 		return 1, fmt.Errorf("profile %s: %w", prof.Origin, err)
 	}
-	g, err := buildGuards(prof, argv, f.pinDir)
+	paths, err := expandPaths(prof, argv[1:])
+	if err != nil {
+		return 1, err
+	}
+	g, err := buildGuards(prof, paths, argv[1:], f.pinDir)
 	if err != nil {
 		return 1, err
 	}
@@ -104,7 +108,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	}
 	defer auditLog.Close()
 
-	cmd, warnings, err := sandboxCommand(prof, argv, f.bestEffort)
+	cmd, warnings, err := sandboxCommand(prof, paths, argv, f.bestEffort)
 	if err != nil {
 		return 1, err
 	}
@@ -123,7 +127,6 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		MaxDepth:       jsonrpc.DefaultMaxDepth,
 		Warnings:       warnings,
 		Calls:          g.calls,
-		Sanitize:       g.sanitize,
 		Pins:           g.pins,
 	}, proxy.Streams{ClientIn: stdin, ClientOut: stdout, ServerIn: serverIn, ServerOut: serverOut})
 

@@ -5,19 +5,44 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mcpwarden/mcpwarden/profile"
 	"github.com/mcpwarden/mcpwarden/sandbox"
 )
 
-// sandboxCommand turns a profile's [sandbox] table and the server's command
-// line into the command that starts the sandbox's init.
-func sandboxCommand(prof *profile.Profile, argv []string, bestEffort bool) (*exec.Cmd, []string, error) {
+// sandboxPaths are a profile's path lists expanded for one command line:
+// what the sandbox mounts and the path guard checks arguments against.
+type sandboxPaths struct {
+	home              string
+	read, write, hide []string
+}
+
+// expandPaths expands the profile's read, write and hide lists for the
+// server's arguments.
+func expandPaths(prof *profile.Profile, args []string) (sandboxPaths, error) {
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return nil, nil, fmt.Errorf("finding the home directory: %w", err)
+		return sandboxPaths{}, fmt.Errorf("finding the home directory: %w", err)
 	}
+	sp := sandboxPaths{home: home}
+	for _, l := range []struct {
+		key  string
+		in   []string
+		into *[]string
+	}{{"read", prof.Sandbox.Read, &sp.read}, {"write", prof.Sandbox.Write, &sp.write}, {"hide", prof.Sandbox.Hide, &sp.hide}} {
+		if *l.into, err = profile.ExpandPaths(l.in, home, args); err != nil {
+			return sandboxPaths{}, fmt.Errorf("profile %s: sandbox.%s: %w", prof.Origin, l.key, err)
+		}
+	}
+	return sp, nil
+}
+
+// sandboxCommand turns a profile's [sandbox] table, its expanded paths
+// and the server's command line into the command that starts the
+// sandbox's init.
+func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestEffort bool) (*exec.Cmd, []string, error) {
 	exe, err := exec.LookPath(argv[0])
 	if err != nil {
 		return nil, nil, fmt.Errorf("server command %q: %w", argv[0], err)
@@ -27,28 +52,13 @@ func sandboxCommand(prof *profile.Profile, argv []string, bestEffort bool) (*exe
 	}
 	args := argv[1:]
 	sb := prof.Sandbox
-	expand := func(key string, paths []string) []string {
-		if err != nil {
-			return nil
-		}
-		var out []string
-		out, err = profile.ExpandPaths(paths, home, args)
-		if err != nil {
-			err = fmt.Errorf("profile %s: sandbox.%s: %w", prof.Origin, key, err)
-		}
-		return out
-	}
-	read, write, hide := expand("read", sb.Read), expand("write", sb.Write), expand("hide", sb.Hide)
-	if err != nil {
-		return nil, nil, err
-	}
-	read = append(read, installPaths(append([]string{exe}, args...))...)
+	read := append(slices.Clone(sp.read), installPaths(append([]string{exe}, args...))...)
 	cfg := sandbox.Config{
 		Argv:    append([]string{exe}, args...),
 		Env:     sandbox.Env(sb.Env, os.Environ()),
 		Read:    read,
-		Write:   write,
-		Hide:    hide,
+		Write:   sp.write,
+		Hide:    sp.hide,
 		Network: sb.Network,
 		Limits: sandbox.Limits{
 			Memory: sb.Limits.Memory, FileSize: sb.Limits.FileSize, Processes: sb.Limits.Processes,
@@ -56,7 +66,7 @@ func sandboxCommand(prof *profile.Profile, argv []string, bestEffort bool) (*exe
 		},
 		SeccompDeny: sb.SeccompDeny,
 		BestEffort:  bestEffort,
-		Home:        home,
+		Home:        sp.home,
 	}
 	return sandbox.Command(cfg)
 }

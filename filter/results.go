@@ -1,0 +1,131 @@
+package filter
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/sanitize"
+)
+
+// binaryMembers hold base64 data in MCP results (image and audio
+// content, blob resources); secret patterns in them are noise.
+var binaryMembers = map[string]bool{"data": true, "blob": true}
+
+// GuardResult applies the result guards to the result of method about
+// target (the tool, resource URI or prompt name): the size limit, hidden
+// text and secrets. It returns the result to forward (result itself when
+// nothing changed) and notes on what was changed, for the audit record.
+// An error means the result must not reach the client at all.
+//
+// Hidden text is stripped from every result, since all of it (tool
+// output, descriptions, resource text) is read by the model; secrets are
+// looked for in the results that carry the server's data. Both happen in
+// one pass over the result's strings.
+func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsontext.Value, []string, error) {
+	if method == "tools/call" {
+		if limit := c.MaxResultSize(target); limit > 0 && int64(len(result)) > limit {
+			return nil, nil, fmt.Errorf("the result of %s is %d bytes, more than the profile's max_result_size of %d", target, len(result), limit)
+		}
+	}
+	hide := c.stripHidden && mayHide(result)
+	mode := "off"
+	if carriesData(method) {
+		mode = c.secrets
+		if method == "tools/call" {
+			mode = c.secretMode(target)
+		}
+	}
+	if !hide && mode == "off" {
+		return result, nil, nil
+	}
+	var stripped, found []string
+	out, changed, err := RewriteStrings(result, func(member, s string) (string, bool) {
+		changed := false
+		if hide {
+			var what string
+			if s, what = stripHidden(s); what != "" {
+				stripped, changed = append(stripped, what), true
+			}
+		}
+		if mode != "off" && !binaryMembers[member] {
+			var red bool
+			s, red = c.redactString(s, &found)
+			changed = changed || red
+		}
+		return s, changed
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(found) > 0 && mode == "block" {
+		return nil, nil, fmt.Errorf("the result of %s carries a secret (%s) and the profile blocks such results", target, strings.Join(found, ", "))
+	}
+	if !changed {
+		return result, nil, nil
+	}
+	var notes []string
+	if len(stripped) > 0 {
+		notes = append(notes, "hidden text stripped: "+strings.Join(dedupe(stripped), "; "))
+	}
+	if len(found) > 0 {
+		notes = append(notes, "secrets redacted from the result: "+strings.Join(found, ", "))
+	}
+	return out, notes, nil
+}
+
+// carriesData reports the methods whose results carry text from the
+// server's data to the model, where secrets may hide.
+func carriesData(method string) bool {
+	switch method {
+	case "tools/call", "resources/read", "prompts/get":
+		return true
+	}
+	return false
+}
+
+// mayHide reports whether a validated JSON text can hold anything that
+// sanitize removes. JSON must escape C0 controls, so ESC and its kind
+// appear only as \u, \b or \f escapes; everything else sanitize strips
+// is DEL or a multi-byte UTF-8 sequence. Text without any of these,
+// the common case, is not decoded at all.
+func mayHide(v jsontext.Value) bool {
+	for i, b := range v {
+		switch {
+		case b >= 0x7f:
+			return true
+		case b == '\\' && i+1 < len(v) && (v[i+1] == 'u' || v[i+1] == 'b' || v[i+1] == 'f'):
+			return true
+		}
+	}
+	return false
+}
+
+// stripHidden removes hidden text and says what it removed; for tag
+// characters it also says what they spelled, so that the audit log shows
+// the smuggled instruction.
+func stripHidden(s string) (string, string) {
+	clean, rep := sanitize.String(s)
+	if rep.Clean() {
+		return s, ""
+	}
+	what := fmt.Sprintf("%d hidden characters or sequences (%s)", rep.Removed, strings.Join(rep.Kinds, ", "))
+	if payload := sanitize.TagPayload(s); payload != "" {
+		if len(payload) > 200 {
+			payload = payload[:200] + "…"
+		}
+		what += fmt.Sprintf(", tag characters spelling %q", payload)
+	}
+	return clean, what
+}
+
+func dedupe(list []string) []string {
+	var out []string
+	for _, s := range list {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
