@@ -168,28 +168,25 @@ func refusal(format string, args ...any) *CallError {
 
 // CheckArgs checks the arguments of a call of tool against the tool's
 // own schema (toolSchema, from its pinned or listed definition; nil when
-// unknown), the profile's schema and the argument kinds. It returns the
-// arguments to forward: args itself, or a copy with secrets redacted;
-// findings names the secret rules that matched.
-func (c *Calls) CheckArgs(ctx context.Context, tool string, args jsontext.Value, toolSchema *Schema) (out jsontext.Value, findings []string, err *CallError) {
+// unknown), the profile's schema and the argument kinds.
+func (c *Calls) CheckArgs(ctx context.Context, tool string, args jsontext.Value, toolSchema *Schema) *CallError {
 	r := c.rule(tool)
-	if toolSchema != nil || r != nil && (r.schema != nil || len(r.args) > 0) {
-		v, err := DecodeArgs(args)
-		if err != nil {
-			return nil, nil, refusal("arguments: %v", err)
-		}
-		if toolSchema != nil {
-			if err := toolSchema.Validate(v); err != nil {
-				return nil, nil, refusal("arguments do not match the tool's input schema: %v", err)
-			}
-		}
-		if r != nil {
-			if err := r.checkArgs(ctx, v); err != nil {
-				return nil, nil, err
-			}
+	if toolSchema == nil && (r == nil || r.schema == nil && len(r.args) == 0) {
+		return nil
+	}
+	v, err := DecodeArgs(args)
+	if err != nil {
+		return refusal("arguments: %v", err)
+	}
+	if toolSchema != nil {
+		if err := toolSchema.Validate(v); err != nil {
+			return refusal("arguments do not match the tool's input schema: %v", err)
 		}
 	}
-	return c.secretArgs(tool, args)
+	if r != nil {
+		return r.checkArgs(ctx, v)
+	}
+	return nil
 }
 
 func (r *toolRule) checkArgs(ctx context.Context, v any) *CallError {
@@ -281,9 +278,13 @@ func (c *Calls) secretMode(tool string) string {
 	return c.secrets
 }
 
-// secretArgs redacts or blocks secrets in the arguments of a call:
-// a model tricked into pasting a key into a request must not send it on.
-func (c *Calls) secretArgs(tool string, args jsontext.Value) (jsontext.Value, []string, *CallError) {
+// RedactArgs applies the secret mode of tool to the arguments of a call:
+// a model tricked into pasting a key into a request must not send it on,
+// nor leave it in the audit log. It returns the arguments with secrets
+// redacted (args itself when there are none), the rules that matched,
+// and, in block mode, the refusal; the redacted arguments are returned
+// with the refusal too, for the record.
+func (c *Calls) RedactArgs(tool string, args jsontext.Value) (jsontext.Value, []string, *CallError) {
 	mode := c.secretMode(tool)
 	if mode == "off" || args == nil {
 		return args, nil, nil
@@ -293,7 +294,7 @@ func (c *Calls) secretArgs(tool string, args jsontext.Value) (jsontext.Value, []
 		return nil, nil, refusal("arguments: %v", err)
 	}
 	if len(found) > 0 && mode == "block" {
-		return nil, found, refusal("arguments carry a secret (%s)", strings.Join(found, ", "))
+		return out, found, refusal("arguments carry a secret (%s)", strings.Join(found, ", "))
 	}
 	return out, found, nil
 }

@@ -40,7 +40,7 @@ func TestCheckArgsSchemas(t *testing.T) {
 		{`{"message":"too long"}`, "profile's schema for echo: at /message"},
 	}
 	for _, tt := range tests {
-		_, _, err := c.CheckArgs(context.Background(), "echo", jsontext.Value(tt.args), tool)
+		err := c.CheckArgs(context.Background(), "echo", jsontext.Value(tt.args), tool)
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("CheckArgs(%s) = %v, want %q", tt.args, err, tt.want)
 		}
@@ -98,7 +98,7 @@ func TestCheckArgsPaths(t *testing.T) {
 		{"other_tool", `{"path":"/etc/shadow"}`, true},              // no rule, nothing to check
 	}
 	for _, tt := range tests {
-		_, _, err := c.CheckArgs(context.Background(), tt.tool, jsontext.Value(tt.args), nil)
+		err := c.CheckArgs(context.Background(), tt.tool, jsontext.Value(tt.args), nil)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s %s: err = %v, want ok %v", tt.tool, tt.args, err, tt.ok)
 		}
@@ -114,7 +114,7 @@ func TestCommandArgs(t *testing.T) {
 		"ls $(id)": false, "git -c core.pager=sh status": false, "ls\nid": false,
 	} {
 		args, _ := jsontext.AppendQuote(nil, cmd)
-		_, _, err := c.CheckArgs(context.Background(), "run", jsontext.Value(`{"command":`+string(args)+`}`), nil)
+		err := c.CheckArgs(context.Background(), "run", jsontext.Value(`{"command":`+string(args)+`}`), nil)
 		if (err == nil) != ok {
 			t.Errorf("command %q: err = %v, want ok %v", cmd, err, ok)
 		}
@@ -188,11 +188,11 @@ var fakeToken = "ghp_" + strings.Repeat("Ab3dE6gH9j", 3) + "KmNpQr"
 func TestSecretsInArgsAndResults(t *testing.T) {
 	c := mustCalls(t, CallsConfig{Secrets: "redact",
 		Rules: []profile.ToolRule{{Name: "strict", Secrets: "block"}}})
-	out, found, err := c.CheckArgs(context.Background(), "send", jsontext.Value(`{"body":"key `+fakeToken+` here","n":1}`), nil)
+	out, found, err := c.RedactArgs("send", jsontext.Value(`{"body":"key `+fakeToken+` here","n":1}`))
 	if err != nil || string(out) != `{"body":"key [REDACTED:github-pat] here","n":1}` || len(found) != 1 {
 		t.Errorf("redact: %s %v %v", out, found, err)
 	}
-	if _, _, err := c.CheckArgs(context.Background(), "strict", jsontext.Value(`{"b":"`+fakeToken+`"}`), nil); err == nil {
+	if out, _, err := c.RedactArgs("strict", jsontext.Value(`{"b":"`+fakeToken+`"}`)); err == nil || strings.Contains(string(out), fakeToken) {
 		t.Error("block mode forwarded a secret")
 	}
 	res := jsontext.Value(`{"content":[{"type":"text","text":"` + fakeToken + `"},{"type":"image","data":"` + fakeToken + `"}]}`)

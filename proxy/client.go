@@ -226,7 +226,7 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 	raw := m.Raw
 	if d.Allow && m.Method == "tools/call" {
 		var cerr *filter.CallError
-		if raw, c.notes, cerr = p.guardCall(m, c, args); cerr != nil {
+		if raw, args, cerr = p.guardCall(m, c, args); cerr != nil {
 			p.refuseCall(m, c, args, cerr)
 			return
 		}

@@ -43,44 +43,50 @@ func (t *toolState) lookup(name string) toolInfo {
 }
 
 // guardCall runs the per-tool guards on a tools/call the policy allows.
-// It returns the message to forward, the guards' findings for the audit
-// record, and, when the call is refused, the refusal.
-func (p *Proxy) guardCall(m *jsonrpc.Message, c *call, args jsontext.Value) ([]byte, []string, *filter.CallError) {
+// It returns the message to forward and the arguments to record, with
+// secrets redacted, whether or not the call is refused; what the guards
+// changed goes to c.notes.
+func (p *Proxy) guardCall(m *jsonrpc.Message, c *call, args jsontext.Value) ([]byte, jsontext.Value, *filter.CallError) {
 	if p.cfg.Calls == nil {
-		return m.Raw, nil, nil
+		return m.Raw, args, nil
+	}
+	// Redacted first, so that no refusal below records the secret.
+	out, findings, cerr := p.cfg.Calls.RedactArgs(c.target, args)
+	if len(findings) > 0 {
+		c.notes = append(c.notes, "secrets redacted from the arguments: "+strings.Join(findings, ", "))
 	}
 	info := p.tools.lookup(c.target)
 	if info.hidden != "" {
-		return nil, nil, &filter.CallError{Reason: info.hidden, Unknown: true}
+		return nil, out, &filter.CallError{Reason: info.hidden, Unknown: true}
+	}
+	if cerr != nil {
+		return nil, out, cerr
 	}
 	if info.broken != "" {
-		return nil, nil, &filter.CallError{Reason: "the tool's input schema cannot be used to check its arguments: " + info.broken}
+		return nil, out, &filter.CallError{Reason: "the tool's input schema cannot be used to check its arguments: " + info.broken}
 	}
 	release, cerr := p.session.Admit(c.target, time.Now())
 	if cerr != nil {
-		return nil, nil, cerr
+		return nil, out, cerr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), argTimeout)
 	defer cancel()
-	out, findings, cerr := p.cfg.Calls.CheckArgs(ctx, c.target, args, info.schema)
-	if cerr != nil {
+	// The arguments as sent are checked: a redaction must not make them
+	// pass a schema they fail.
+	if cerr := p.cfg.Calls.CheckArgs(ctx, c.target, args, info.schema); cerr != nil {
 		release()
-		return nil, nil, cerr
+		return nil, out, cerr
 	}
 	c.release = release
-	var notes []string
-	if len(findings) > 0 {
-		notes = append(notes, "secrets redacted from the arguments: "+strings.Join(findings, ", "))
-	}
 	if sameBytes(out, args) {
-		return m.Raw, notes, nil
+		return m.Raw, out, nil
 	}
 	params, err := editMember(m.Params, "arguments", out)
 	if err != nil {
 		release()
-		return nil, nil, &filter.CallError{Reason: "rewriting the arguments: " + err.Error()}
+		return nil, out, &filter.CallError{Reason: "rewriting the arguments: " + err.Error()}
 	}
-	return jsonrpc.RequestMessage(m.ID, m.Method, params), notes, nil
+	return jsonrpc.RequestMessage(m.ID, m.Method, params), out, nil
 }
 
 // toolError answers a tools/call with a tool error: the model reads it
@@ -122,6 +128,7 @@ func editMember(obj jsontext.Value, name string, val jsontext.Value) (jsontext.V
 		if err != nil {
 			return nil, err
 		}
+		tok = tok.Clone() // reading the value voids it
 		v, err := dec.ReadValue()
 		if err != nil {
 			return nil, err

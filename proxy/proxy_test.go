@@ -33,6 +33,12 @@ type harness struct {
 
 func newHarness(t *testing.T, tools filter.Rules, maxMsg int) *harness {
 	t.Helper()
+	return newHarnessWith(t, tools, maxMsg, nil)
+}
+
+// newHarnessWith is newHarness with more of the Config set by with.
+func newHarnessWith(t *testing.T, tools filter.Rules, maxMsg int, with func(*Config)) *harness {
+	t.Helper()
 	policy, err := filter.New(tools, filter.Rules{Allow: []string{"*"}, Deny: []string{"file:///secret/*"}},
 		filter.Rules{Allow: []string{"*"}, Deny: []string{"hidden_*"}})
 	if err != nil {
@@ -51,13 +57,17 @@ func newHarness(t *testing.T, tools filter.Rules, maxMsg int) *harness {
 	h := &harness{t: t, client: cw, server: xw, done: make(chan struct{}), auditLog: logPath, audit: al, diags: make(chan string, 100)}
 	h.toClient = readLines(or)
 	h.toServer = readLines(sr)
-	h.p = New(Config{Policy: policy, Audit: al, MaxMessageSize: maxMsg,
+	cfg := Config{Policy: policy, Audit: al, MaxMessageSize: maxMsg,
 		Diag: func(m string) {
 			select {
 			case h.diags <- m:
 			default:
 			}
-		}}, Streams{ClientIn: cr, ClientOut: ow, ServerIn: sw, ServerOut: xr})
+		}}
+	if with != nil {
+		with(&cfg)
+	}
+	h.p = New(cfg, Streams{ClientIn: cr, ClientOut: ow, ServerIn: sw, ServerOut: xr})
 	go func() {
 		defer close(h.done)
 		h.p.Run(func() string { return "exited with status 3" })
