@@ -1,12 +1,14 @@
 package e2e_test
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -206,8 +208,10 @@ func TestGuardPinRugPull(t *testing.T) {
 	auditLog := filepath.Join(dir, "audit.jsonl")
 	record := filepath.Join(t.TempDir(), "record.jsonl")
 	prof := writeProfile(t, "", recordGrant(record), grant{env: []string{"RECORDER_ECHO_DESCRIPTION"}})
+	var stderr *lockedBuffer
 	session := func(desc string) *mcp.ClientSession {
-		cmd, _ := newCommand(t, "mcpwarden", wardenArgv(prof, auditLog, nil, recorderBin), "RECORD_FILE="+record, "RECORDER_ECHO_DESCRIPTION="+desc)
+		var cmd *exec.Cmd
+		cmd, stderr = newCommand(t, "mcpwarden", wardenArgv(prof, auditLog, nil, recorderBin), "RECORD_FILE="+record, "RECORDER_ECHO_DESCRIPTION="+desc)
 		return connectGo(t, ctx, newGoClient(nil), cmd, "")
 	}
 	cs := session("Returns its text.")
@@ -220,6 +224,9 @@ func TestGuardPinRugPull(t *testing.T) {
 	cs = session(poisoned)
 	if names := listToolNames(t, ctx, cs); slices.Contains(names, "safe_echo") || !slices.Contains(names, "sleep") {
 		t.Errorf("after the change: %q; want safe_echo hidden, the rest kept", names)
+	}
+	if !stderrShows(ctx, stderr, `hid tool "safe_echo"`) {
+		t.Errorf("the hidden tool is not reported on stderr:\n%s", stderr)
 	}
 	before, _ := os.ReadFile(record)
 	_, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "safe_echo", Arguments: map[string]any{"text": "x"}})
@@ -237,6 +244,14 @@ func TestGuardPinRugPull(t *testing.T) {
 	cs = session(poisoned)
 	if names := listToolNames(t, ctx, cs); !slices.Contains(names, "safe_echo") {
 		t.Errorf("after pin accept: %q", names)
+	}
+	// Accepted, the poisoned description is shown, and flagged.
+	if !stderrShows(ctx, stderr, "a sign of tool poisoning") {
+		t.Errorf("the instruction-like description is not flagged on stderr:\n%s", stderr)
+	}
+	recs := readAudit(t, auditLog)
+	if g := auditFor(recs, "guard", "safe_echo"); len(g) < 2 {
+		t.Errorf("want guard records for the hidden and the flagged tool:\n%s", dumpAudit(recs))
 	}
 }
 
@@ -267,4 +282,18 @@ func TestGuardRateLimit(t *testing.T) {
 	if strings.Contains(string(data), "second") {
 		t.Error("the call over the rate reached the server")
 	}
+}
+
+// stderrShows waits until buf holds s: a process's stderr is copied to
+// buf by a goroutine of os/exec, so a line written before an answer may
+// land in buf after the answer has been read.
+func stderrShows(ctx context.Context, buf *lockedBuffer, s string) bool {
+	for !strings.Contains(buf.String(), s) {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return true
 }

@@ -121,6 +121,31 @@ func TestCommandArgs(t *testing.T) {
 	}
 }
 
+// The sql and url kinds reach their checkers; their attack tables live
+// in sqlguard and urlguard. The URLs are IP literals, so nothing is
+// resolved.
+func TestSQLAndURLArgs(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Rules: []profile.ToolRule{{Name: "query", Args: []profile.ArgRule{
+		{Pointer: "/sql", Kind: profile.KindSQL, Dialect: "postgres", DenyFunctions: []string{"audit_off"}},
+		{Pointer: "/url", Kind: profile.KindURL, Schemes: []string{"https"}},
+	}}}})
+	for args, ok := range map[string]bool{
+		`{"sql":"SELECT name FROM users WHERE id = 1"}`:                       true,
+		`{"sql":"WITH x AS (DELETE FROM users RETURNING *) SELECT * FROM x"}`: false,
+		`{"sql":"SELECT 1; DROP TABLE users"}`:                                false,
+		`{"sql":"SELECT audit_off()"}`:                                        false,
+		`{"url":"https://93.184.215.14/x"}`:                                   true,
+		`{"url":"https://2130706433/"}`:                                       false,
+		`{"url":"https://[::ffff:169.254.169.254]/"}`:                         false,
+		`{"url":"http://93.184.215.14/"}`:                                     false,
+	} {
+		err := c.CheckArgs(context.Background(), "query", jsontext.Value(args), nil)
+		if (err == nil) != ok {
+			t.Errorf("%s: err = %v, want ok %v", args, err, ok)
+		}
+	}
+}
+
 func TestRulesThatFoldTogether(t *testing.T) {
 	_, err := NewCalls(CallsConfig{Rules: []profile.ToolRule{{Name: "write_file"}, {Name: "WRITE_FILE"}}})
 	if err == nil || !strings.Contains(err.Error(), "name the same tool") {
