@@ -126,6 +126,18 @@ func (d *decoder) profile(doc map[string]any) *Profile {
 // fields checks that v, the value at path, is a table whose keys are all in
 // known, and calls f for each known key in the order of the source.
 func (d *decoder) fields(path toml.Key, v any, known []string, f func(k toml.Key, v any)) {
+	d.entries(path, v, func(k toml.Key, v any) {
+		if slices.Contains(known, k[len(k)-1]) {
+			f(k, v)
+		} else {
+			d.unknown(k, known)
+		}
+	})
+}
+
+// entries checks that v, the value at path, is a table, and calls f for
+// each of its keys, whatever they are, in the order of the source.
+func (d *decoder) entries(path toml.Key, v any, f func(k toml.Key, v any)) {
 	t, ok := d.table(path, v)
 	if !ok {
 		return
@@ -138,12 +150,7 @@ func (d *decoder) fields(path toml.Key, v any, known []string, f func(k toml.Key
 		return cmp.Or(cmp.Compare(d.pos.line(child(path, a)), d.pos.line(child(path, b))), cmp.Compare(a, b))
 	})
 	for _, name := range keys {
-		k := child(path, name)
-		if slices.Contains(known, name) {
-			f(k, t[name])
-		} else {
-			d.unknown(k, known)
-		}
+		f(child(path, name), t[name])
 	}
 }
 

@@ -134,26 +134,15 @@ func (d *decoder) toolLimits(path toml.Key, v any, l *CallLimits) {
 
 // toolRules decodes [tools.rules]: a table of tool names, each a table.
 func (d *decoder) toolRules(path toml.Key, v any) []ToolRule {
-	t, ok := d.table(path, v)
-	if !ok {
-		return nil
-	}
-	names := make([]string, 0, len(t))
-	for name := range t {
-		names = append(names, name)
-	}
-	slices.SortFunc(names, func(a, b string) int {
-		return d.pos.line(child(path, a)) - d.pos.line(child(path, b))
-	})
-	rules := make([]ToolRule, 0, len(names))
-	for _, name := range names {
-		k := child(path, name)
+	var rules []ToolRule
+	d.entries(path, v, func(k toml.Key, v any) {
+		name := k[len(k)-1]
 		if problem := checkToolName(name); problem != "" {
 			d.fail(k, d.pos.line(k), "%s: tool name %q %s", k, name, problem)
-			continue
+			return
 		}
-		rules = append(rules, d.toolRule(k, name, t[name]))
-	}
+		rules = append(rules, d.toolRule(k, name, v))
+	})
 	return rules
 }
 
@@ -207,28 +196,17 @@ func (d *decoder) schema(k toml.Key, v any) jsontext.Value {
 
 // argRules decodes [tools.rules.NAME.args]: JSON pointers to inline tables.
 func (d *decoder) argRules(path toml.Key, v any) []ArgRule {
-	t, ok := d.table(path, v)
-	if !ok {
-		return nil
-	}
-	ptrs := make([]string, 0, len(t))
-	for p := range t {
-		ptrs = append(ptrs, p)
-	}
-	slices.SortFunc(ptrs, func(a, b string) int {
-		return d.pos.line(child(path, a)) - d.pos.line(child(path, b))
-	})
 	var out []ArgRule
-	for _, ptr := range ptrs {
-		k := child(path, ptr)
+	d.entries(path, v, func(k toml.Key, v any) {
+		ptr := k[len(k)-1]
 		if problem := checkPointer(ptr); problem != "" {
 			d.fail(k, d.pos.line(k), "%s: %q %s", path, ptr, problem)
-			continue
+			return
 		}
-		if a, ok := d.argRule(k, ptr, t[ptr]); ok {
+		if a, ok := d.argRule(k, ptr, v); ok {
 			out = append(out, a)
 		}
-	}
+	})
 	return out
 }
 
@@ -301,23 +279,16 @@ func (d *decoder) argRule(path toml.Key, ptr string, v any) (ArgRule, bool) {
 }
 
 func checkScheme(s string) string {
-	if _, rest, ok := splitSchemeName(s); !ok || rest != "" {
-		return `is not a URL scheme (for example "https")`
-	}
-	return ""
-}
-
-func splitSchemeName(s string) (string, string, bool) {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z':
-		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
-		default:
-			return s[:i], s[i:], i > 0
+		if !('a' <= c && c <= 'z' || i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return `is not a lower-case URL scheme (for example "https")`
 		}
 	}
-	return s, "", s != ""
+	if s == "" {
+		return `is not a lower-case URL scheme (for example "https")`
+	}
+	return ""
 }
 
 func checkHostGlob(s string) string {

@@ -60,6 +60,19 @@ func TestCLIProfiles(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "bad.toml:4") || !strings.Contains(lines[0], "netwrok") || !strings.Contains(lines[1], "bad.toml:5") {
 		t.Errorf("validate errors:\n%s", errs)
 	}
+	// What parses but would not compile stops validate as it would run.
+	for name, rule := range map[string]string{
+		"schema":  "[tools.rules.w]\nschema = '{\"type\": 5}'\n",
+		"command": "[tools.rules.r.args]\n\"/cmd\" = { kind = \"command\", allow = [\"git* status\"] }\n",
+	} {
+		f := filepath.Join(dir, name+".toml")
+		if err := os.WriteFile(f, []byte("[server]\nname = \"x\"\n"+rule), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if code, _, errs := runCLI(t, "profile", "validate", f); code != 1 || !strings.Contains(errs, "tools.rules.") {
+			t.Errorf("validate %s: %d %q", name, code, errs)
+		}
+	}
 }
 
 func TestCLICheckJSON(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/mcpwarden/mcpwarden/filter"
 	"github.com/mcpwarden/mcpwarden/profile"
 )
 
@@ -85,7 +86,27 @@ func profileValidate(files []string, stdout, stderr io.Writer) int {
 			diag(stderr, "%v", err)
 			continue
 		}
+		if err := compileRules(p); err != nil {
+			status = 1
+			diag(stderr, "%v", err)
+			continue
+		}
 		fmt.Fprintf(stdout, "%s: ok (server %q)\n", f, p.Server.Name)
 	}
 	return status
+}
+
+// compileRules compiles what run compiles from a profile beyond parsing
+// it (globs, schemas, argument patterns), so that validate also reports
+// what would stop run. Path arguments are compiled without roots: they
+// depend on the server's command line.
+func compileRules(p *profile.Profile) error {
+	if _, err := filter.New(filter.Rules(p.Tools), filter.Rules(p.Resources), filter.Rules(p.Prompts)); err != nil {
+		return fmt.Errorf("profile %s: %w", p.Origin, err)
+	}
+	_, err := filter.NewCalls(filter.CallsConfig{Rules: p.ToolRules, Limits: p.ToolLimits, Secrets: p.Guards.Secrets})
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", p.Origin, err)
+	}
+	return nil
 }
