@@ -28,7 +28,7 @@ type toolState struct {
 
 // toolInfo is what one tools/list entry said.
 type toolInfo struct {
-	schemaText string         // the inputSchema as listed, to skip recompiling it
+	definition string         // as listed, to skip the work below when listed again unchanged
 	schema     *filter.Schema // nil when the tool has none or it is broken
 	broken     string         // why its schema cannot be used
 	hidden     string         // why the tool is hidden

@@ -127,14 +127,16 @@ func (p *Proxy) serverResponse(m *jsonrpc.Message) {
 func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 	switch {
 	case filter.ListMethod(c.method):
-		filtered, _, err := p.cfg.Policy.FilterList(c.method, m.Result)
-		if err != nil {
-			return nil, fmt.Errorf("malformed %s result: %w", c.method, err)
-		}
+		var hide func(string) bool
 		if c.method == "tools/list" {
-			if filtered, err = p.toolsList(m.Result, filtered); err != nil {
+			var err error
+			if hide, err = p.toolsList(m.Result); err != nil {
 				return nil, fmt.Errorf("tools/list result: %w", err)
 			}
+		}
+		filtered, _, err := p.cfg.Policy.FilterListHiding(c.method, m.Result, hide)
+		if err != nil {
+			return nil, fmt.Errorf("malformed %s result: %w", c.method, err)
 		}
 		return p.guarded(c, m, filtered)
 	case c.method == "initialize":

@@ -9,32 +9,27 @@ import (
 	"github.com/mcpwarden/mcpwarden/pin"
 )
 
-// toolsList checks a tools/list result: the server's tools pinned
-// (all of them, so that editing the profile's deny list never makes a
-// tool look new), changed ones hidden, descriptions scanned, and the input
-// schemas compiled for checking calls. filtered is the result the policy
-// has filtered; toolsList returns it with the changed tools removed too.
-func (p *Proxy) toolsList(raw, filtered jsontext.Value) (jsontext.Value, error) {
-	result := filtered
+// toolsList checks the server's tools/list result: the tools pinned (all
+// of them, so that editing the profile's deny list never makes a tool
+// look new), descriptions scanned, and input schemas compiled for
+// checking calls. It returns the tools to hide besides those the policy
+// denies: the ones changed since they were pinned.
+func (p *Proxy) toolsList(result jsontext.Value) (hide func(name string) bool, err error) {
 	if p.cfg.Pins == nil && p.cfg.Calls == nil {
-		return result, nil
+		return nil, nil
 	}
-	tools, err := pin.ToolsFromList(raw)
+	tools, err := pin.ToolsFromList(result)
 	if err != nil {
 		return nil, err
 	}
-	hide := map[string]string{}
+	hidden := map[string]string{}
 	if p.cfg.Pins != nil {
-		if hide, err = p.pinTools(tools); err != nil {
+		if hidden, err = p.pinTools(tools); err != nil {
 			return nil, err
 		}
 	}
-	p.learnSchemas(tools, hide)
-	if len(hide) == 0 {
-		return result, nil
-	}
-	out, _, err := p.cfg.Policy.FilterListHiding("tools/list", result, func(name string) bool { return hide[name] != "" })
-	return out, err
+	p.learnTools(tools, hidden)
+	return func(name string) bool { return hidden[name] != "" }, nil
 }
 
 // pinTools checks tools against their pins and returns the tools to hide,
@@ -64,14 +59,9 @@ func (p *Proxy) pinTools(tools []pin.Tool) (map[string]string, error) {
 			return nil, err
 		}
 	}
-	for _, t := range tools {
-		if why := hide[t.Name]; why != "" {
-			p.warnOnce("hidden:"+t.Name, t.Name, "hid tool "+quoteName(t.Name)+": "+why)
-			continue
-		}
-		for _, f := range pin.Scan(t.Definition) {
-			p.warnOnce("scan:"+t.Name+":"+f.Where+":"+f.Marker, t.Name,
-				fmt.Sprintf("tool %s has an instruction-like %s in its %s: a sign of tool poisoning", quoteName(t.Name), f.Marker, f.Where))
+	for _, v := range verdicts {
+		if why := hide[v.Name]; why != "" {
+			p.warnOnce("hidden:"+v.Name, v.Name, "hid tool "+quoteName(v.Name)+": "+why)
 		}
 	}
 	return hide, nil
@@ -96,28 +86,30 @@ func (p *Proxy) warnOnce(key, target, msg string) {
 
 func quoteName(s string) string { return fmt.Sprintf("%q", s) }
 
-// learnSchemas compiles the input schema of each tool kept. A schema that
-// does not compile makes calls of its tool fail closed: mcpwarden cannot
-// check arguments against what it cannot read.
-func (p *Proxy) learnSchemas(tools []pin.Tool, hide map[string]string) {
+// learnTools records what the listing says of each tool kept: its
+// definition is scanned for instruction-like text and its input schema
+// compiled, each only when the tool is new or changed since the last
+// listing. A schema that does not compile makes calls of its tool fail
+// closed: mcpwarden cannot check arguments against what it cannot read.
+func (p *Proxy) learnTools(tools []pin.Tool, hide map[string]string) {
 	p.tools.mu.Lock()
 	defer p.tools.mu.Unlock()
 	for _, t := range tools {
 		prev := p.tools.tools[t.Name]
-		info := toolInfo{hidden: hide[t.Name]}
+		info := toolInfo{hidden: hide[t.Name], definition: string(t.Definition)}
 		if info.hidden != "" {
 			p.tools.tools[t.Name] = info
 			continue
 		}
-		raw := inputSchema(t.Definition)
-		info.schemaText = string(raw)
-		switch {
-		case raw == nil:
-		case info.schemaText == prev.schemaText && prev.hidden == "":
-			// Listed again as it was: keep what was compiled, so that
-			// every tools/list does not compile every schema anew.
-			info.schema, info.broken = prev.schema, prev.broken
-		default:
+		if info.definition == prev.definition && prev.hidden == "" {
+			p.tools.tools[t.Name] = prev // listed again as it was
+			continue
+		}
+		for _, f := range pin.Scan(t.Definition) {
+			p.warnOnce("scan:"+t.Name+":"+f.Where+":"+f.Marker, t.Name,
+				fmt.Sprintf("tool %s has an instruction-like %s in its %s: a sign of tool poisoning", quoteName(t.Name), f.Marker, f.Where))
+		}
+		if raw := inputSchema(t.Definition); raw != nil {
 			s, err := filter.CompileSchema(raw)
 			if err != nil {
 				info.broken = err.Error()
