@@ -57,18 +57,14 @@ func ListMethod(method string) bool {
 // array's only up to case is filtered too, since a lenient client would
 // read it as the list.
 //
+// Entries whose name (or URI) hide reports are removed too, such as tools
+// whose definitions changed since they were pinned; hide may be nil.
+//
 // A result with no such array (or with null in its place) is returned
 // unchanged. Invalid JSON (including duplicate member names), a result
 // that is not an object, or a list member that is neither an array nor
 // null is an error, and the caller must not forward the result.
-func (p *Policy) FilterList(method string, result []byte) (filtered []byte, hidden []string, err error) {
-	return p.FilterListHiding(method, result, nil)
-}
-
-// FilterListHiding is FilterList that also drops the entries whose name
-// (or URI) hide reports, such as tools whose definitions changed since
-// they were pinned. hide may be nil.
-func (p *Policy) FilterListHiding(method string, result []byte, hide func(key string) bool) (filtered []byte, hidden []string, err error) {
+func (p *Policy) FilterList(method string, result []byte, hide func(key string) bool) (filtered []byte, hidden []string, err error) {
 	spec, ok := listSpecFor(method)
 	if !ok {
 		return nil, nil, fmt.Errorf("filter: %q is not a list method", method)

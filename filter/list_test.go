@@ -156,7 +156,7 @@ func TestFilterList(t *testing.T) {
 	p := listPolicy(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, hidden, err := p.FilterList(tt.method, []byte(tt.in))
+			got, hidden, err := p.FilterList(tt.method, []byte(tt.in), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func TestFilterListErrors(t *testing.T) {
 		{"tools/list", `{"tools":[{"name":"\ud800"}]}`, "surrogate"},
 	}
 	for _, tt := range tests {
-		got, hidden, err := p.FilterList(tt.method, []byte(tt.in))
+		got, hidden, err := p.FilterList(tt.method, []byte(tt.in), nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("FilterList(%q, %q): err = %v, want one containing %q", tt.method, tt.in, err, tt.want)
 		}
@@ -261,7 +261,7 @@ func toolsList(n int) []byte {
 
 func TestFilterListLarge(t *testing.T) {
 	in := toolsList(1000)
-	out, hidden, err := listPolicy(t).FilterList("tools/list", in)
+	out, hidden, err := listPolicy(t).FilterList("tools/list", in, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func BenchmarkFilterList(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := p.FilterList("tools/list", in); err != nil {
+		if _, _, err := p.FilterList("tools/list", in, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -295,7 +295,7 @@ func FuzzFilterList(f *testing.F) {
 	f.Add("resources/templates/list", []byte(`{"resourceTemplates":[{"uriTemplate":"file:///{p}"}]}`))
 	p := listPolicy(f)
 	f.Fuzz(func(t *testing.T, method string, in []byte) {
-		out, hidden, err := p.FilterList(method, in)
+		out, hidden, err := p.FilterList(method, in, nil)
 		if err != nil {
 			return
 		}

@@ -198,7 +198,7 @@ func TestNilPolicyDenies(t *testing.T) {
 	if p.Tool("x").Allow || p.Prompt("x").Allow || p.Resource("file:///x").Allow {
 		t.Error("a nil policy allowed something")
 	}
-	if _, _, err := p.FilterList("tools/list", []byte(`{"tools":[{"name":"x"}]}`)); err != nil {
+	if _, _, err := p.FilterList("tools/list", []byte(`{"tools":[{"name":"x"}]}`), nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -134,7 +134,7 @@ func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 				return nil, fmt.Errorf("tools/list result: %w", err)
 			}
 		}
-		filtered, _, err := p.cfg.Policy.FilterListHiding(c.method, m.Result, hide)
+		filtered, _, err := p.cfg.Policy.FilterList(c.method, m.Result, hide)
 		if err != nil {
 			return nil, fmt.Errorf("malformed %s result: %w", c.method, err)
 		}
