@@ -53,6 +53,7 @@
 // to ignore earlier instructions or to keep something from the user,
 // preconditions that send the model to read files, sensitive paths, and
 // references to other tools or servers. A finding is a reason to flag the
-// tool, not proof; hiding is decided by pins and policy. Invisible and
-// look-alike Unicode characters are another package's concern.
+// tool, not proof; hiding is decided by pins and policy. Scan reads the
+// text as the sanitize package leaves it, so that characters a reader does
+// not see cannot split a marker; look-alike characters are not mapped.
 package pin

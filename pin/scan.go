@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
+	"github.com/mcpwarden/mcpwarden/sanitize"
 )
 
 // Finding is one instruction-like marker in a tool definition.
@@ -227,12 +228,14 @@ func token(t string, loc []int) []int {
 	return []int{start, end}
 }
 
-// normalise lower-cases s, drops format characters (zero-width spaces and
-// joiners, bidirectional controls) that would split a word for the
-// patterns while staying invisible to a reader, and turns every run of
-// white space into one space, so that a marker spread over lines or
-// padded with tabs still matches.
+// normalise lower-cases s, drops what a reader cannot see and that would
+// split a word for the patterns (everything [sanitize.String] removes, such
+// as escape sequences, controls and variation selectors, and every format
+// character left, such as the joiners it keeps between letters), and turns
+// every run of white space into one space, so that a marker spread over
+// lines or padded with tabs still matches.
 func normalise(s string) string {
+	s, _ = sanitize.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -312,10 +315,11 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-// escapePointer escapes a member name as a JSON Pointer reference token.
-func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
-}
+// pointerEscaper escapes a member name as a JSON Pointer reference token;
+// built once, since Scan escapes every member name of every listing.
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+func escapePointer(s string) string { return pointerEscaper.Replace(s) }
 
 // cut shortens s to at most maxFindingText bytes without splitting a
 // character.

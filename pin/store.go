@@ -118,7 +118,7 @@ func Open(dir, server string) (*Store, error) {
 		return nil, err
 	}
 	s := newStore(dir, server, base)
-	if _, err := s.Pending(); err != nil {
+	if err := s.read(func(*fileState) {}); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -72,11 +72,3 @@ func benchString(b *testing.B, s string) {
 func BenchmarkStringASCII(b *testing.B)   { benchString(b, benchASCII) }
 func BenchmarkStringUnicode(b *testing.B) { benchString(b, benchUnicode) }
 func BenchmarkStringANSI(b *testing.B)    { benchString(b, benchANSI) }
-
-func BenchmarkHiddenUnicode(b *testing.B) {
-	b.SetBytes(int64(len(benchUnicode)))
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = Hidden(benchUnicode)
-	}
-}

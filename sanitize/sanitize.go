@@ -11,8 +11,8 @@
 // that filters miss them; and bidirectional controls that reorder what is
 // displayed ("Trojan Source"). [String] removes all of these and replaces
 // invalid UTF-8 with U+FFFD, so that what is forwarded is what a person
-// would read. [Hidden] reports the same without rewriting, and [TagPayload]
-// decodes what tag characters carried, for the audit log.
+// would read, and [TagPayload] decodes what tag characters carried, for the
+// audit log.
 //
 // # What is removed
 //
@@ -84,7 +84,7 @@ import (
 	"unicode/utf8"
 )
 
-// Report says what [String] or [Hidden] found, for the audit log.
+// Report says what [String] removed, for the audit log.
 type Report struct {
 	// Removed counts what was removed: each escape sequence once, each other
 	// character once, and each invalid byte replaced by U+FFFD once.
@@ -155,25 +155,13 @@ func String(s string) (string, Report) {
 	if i == len(s) {
 		return s, Report{}
 	}
-	c := cleaner{s: s, build: true}
+	c := cleaner{s: s}
 	c.run(i)
 	if c.removed == 0 {
 		return s, Report{}
 	}
 	c.out.WriteString(s[c.last:])
 	return c.out.String(), Report{Removed: c.removed, Kinds: c.kinds.names()}
-}
-
-// Hidden reports what [String] would remove from s, without building the
-// result. It allocates only when it finds something.
-func Hidden(s string) Report {
-	i := plainPrefix(s)
-	if i == len(s) {
-		return Report{}
-	}
-	c := cleaner{s: s}
-	c.run(i)
-	return Report{Removed: c.removed, Kinds: c.kinds.names()}
 }
 
 // TagPayload returns the ASCII text that the tag characters in s spell,
@@ -232,12 +220,11 @@ func plainByte(b byte) bool {
 	return (b >= 0x20 && b < del) || b == '\n' || b == '\t' || b == '\r'
 }
 
-// cleaner walks a text once, either building the sanitised text (build) or
-// only counting what it would remove.
+// cleaner walks a text once, building the sanitised text from the first
+// piece it removes.
 type cleaner struct {
-	s     string
-	build bool
-	out   strings.Builder
+	s   string
+	out strings.Builder
 	// last is where the run of kept input not yet copied to out begins: the
 	// end of the last removed piece.
 	last int
@@ -256,12 +243,10 @@ func (c *cleaner) drop(a, b int, k kind) {
 	if c.last < a {
 		c.prevKept, _ = utf8.DecodeLastRuneInString(c.s[c.last:a])
 	}
-	if c.build {
-		if c.out.Cap() == 0 {
-			c.out.Grow(len(c.s))
-		}
-		c.out.WriteString(c.s[c.last:a])
+	if c.out.Cap() == 0 {
+		c.out.Grow(len(c.s))
 	}
+	c.out.WriteString(c.s[c.last:a])
 	c.last = b
 }
 
@@ -269,9 +254,7 @@ func (c *cleaner) drop(a, b int, k kind) {
 func (c *cleaner) replace(i int) {
 	c.drop(i, i+1, kindInvalid)
 	c.prevKept = utf8.RuneError
-	if c.build {
-		c.out.WriteRune(utf8.RuneError)
-	}
+	c.out.WriteRune(utf8.RuneError)
 }
 
 // before returns the last character kept before position i.
@@ -417,8 +400,7 @@ func alwaysRemoved(r rune) kind {
 	return 0
 }
 
-// contextual reports whether whether r is kept or removed depends on its
-// neighbours.
+// contextual reports whether keeping r depends on its neighbours.
 func contextual(r rune) bool {
 	return r == zwj || r == zwnj || (r >= 0xfe00 && r <= 0xfe0f) || (r >= 0xe0000 && r <= 0xe007f)
 }

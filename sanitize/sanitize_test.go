@@ -49,9 +49,6 @@ func runStrip(t *testing.T, cases []stripCase) {
 			if (rep.Removed == 0) != (len(tc.kinds) == 0) {
 				t.Errorf("String(%+q) removed = %d with kinds %q", tc.in, rep.Removed, tc.kinds)
 			}
-			if h := Hidden(tc.in); h.Removed != rep.Removed || !slices.Equal(h.Kinds, rep.Kinds) {
-				t.Errorf("Hidden(%+q) = %+v, String reported %+v", tc.in, h, rep)
-			}
 			if again, rep2 := String(got); again != got || !rep2.Clean() {
 				t.Errorf("String is not idempotent on %+q: %+q, %+v", got, again, rep2)
 			}
@@ -195,13 +192,8 @@ func TestPreserved(t *testing.T) {
 		if got != s || !rep.Clean() || rep.Kinds != nil {
 			t.Errorf("String(%+q) = %+q, %+v; want it unchanged", s, got, rep)
 		}
-		if rep := Hidden(s); !rep.Clean() {
-			t.Errorf("Hidden(%+q) = %+v", s, rep)
-		}
-		{
-			if n := testing.AllocsPerRun(10, func() { String(s) }); n != 0 {
-				t.Errorf("String(%+q) allocates %v times", s, n)
-			}
+		if n := testing.AllocsPerRun(10, func() { String(s) }); n != 0 {
+			t.Errorf("String(%+q) allocates %v times", s, n)
 		}
 	}
 }
@@ -212,9 +204,6 @@ func TestNoAllocationWhenClean(t *testing.T) {
 	for _, s := range []string{ascii, mixed} {
 		if n := testing.AllocsPerRun(10, func() { String(s) }); n != 0 {
 			t.Errorf("String allocates %v times on clean text", n)
-		}
-		if n := testing.AllocsPerRun(10, func() { Hidden(s) }); n != 0 {
-			t.Errorf("Hidden allocates %v times on clean text", n)
 		}
 	}
 }
@@ -322,9 +311,6 @@ func FuzzString(f *testing.F) {
 		}
 		if (out == in) != rep.Clean() {
 			t.Fatalf("String(%+q) = %+q but report %+v", in, out, rep)
-		}
-		if h := Hidden(in); h.Removed != rep.Removed || !slices.Equal(h.Kinds, rep.Kinds) {
-			t.Fatalf("Hidden(%+q) = %+v, String reported %+v", in, h, rep)
 		}
 		if len(out) > len(in)*3 {
 			t.Fatalf("String(%+q) grew to %d bytes", in, len(out))

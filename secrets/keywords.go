@@ -15,6 +15,27 @@ type keywordSet struct {
 	// ends[state] lists the keywords that end in an accepting state.
 	ends  [][]int32
 	words []string
+	// pairs has bit a<<8|b set when a keyword can start with the bytes a,
+	// b (either case of a letter): a test of two bytes at once at the
+	// root, where most bytes of ordinary text start no keyword's first
+	// two bytes although they start the first of some keyword.
+	pairs [1 << 16 / 64]uint64
+}
+
+func (k *keywordSet) setPair(a, b byte) {
+	for _, x := range [2]byte{a, upper(a)} {
+		for _, y := range [2]byte{b, upper(b)} {
+			p := uint(x)<<8 | uint(y)
+			k.pairs[p/64] |= 1 << (p % 64)
+		}
+	}
+}
+
+func upper(b byte) byte {
+	if 'a' <= b && b <= 'z' {
+		return b - ('a' - 'A')
+	}
+	return b
 }
 
 // acceptBit marks accepting states in delta, which leaves room for 32767
@@ -40,6 +61,15 @@ func fold(s string) string {
 // distinct and already folded.
 func newKeywordSet(words []string) (*keywordSet, error) {
 	k := &keywordSet{words: words}
+	for _, w := range words {
+		if len(w) == 1 {
+			for b := range 256 {
+				k.setPair(w[0], byte(b))
+			}
+			continue
+		}
+		k.setPair(w[0], w[1])
+	}
 	// The trie is built over byte classes, bytes that occur in no keyword
 	// sharing class 0 and the two cases of a letter sharing one, and then
 	// spread to whole rows.
@@ -134,16 +164,19 @@ func newKeywordSet(words []string) (*keywordSet, error) {
 // and the keyword's index, in order of the occurrence's end.
 func (k *keywordSet) scan(text string, hit func(start int, word int32)) {
 	delta := k.delta
+	pairs := &k.pairs
 	var st uint16
 	for i := 0; i < len(text); i++ {
 		if st == 0 {
-			// At the root, skip bytes that start no keyword: these loads
-			// do not depend on each other, unlike the state's.
-			for i < len(text) && delta[text[i]] == 0 {
+			// At the root, skip bytes where no keyword starts: these loads
+			// do not depend on each other, unlike the state's. The last
+			// byte is left to the automaton.
+			for i+1 < len(text) {
+				p := uint(text[i])<<8 | uint(text[i+1])
+				if pairs[p/64]&(1<<(p%64)) != 0 {
+					break
+				}
 				i++
-			}
-			if i == len(text) {
-				return
 			}
 		}
 		st = delta[uint32(st)<<8|uint32(text[i])]

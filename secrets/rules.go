@@ -408,29 +408,37 @@ func plausibleValue(v string) bool {
 
 // The near tests look a short way from a keyword for what every match
 // needs there. They are what keeps common words such as "password",
-// "token" and "://" from costing a regular expression each time.
+// "token" and "://" from costing a regular expression each time. A near
+// test that rejects what its rule's pattern would match hides that secret,
+// so each skips white space as the patterns' \s does (isSpace), and
+// TestNearTestsMissNothing holds them to it.
+
+// nearLimit bounds how far assignAfter looks past a keyword, so that a
+// text made of keywords costs linear time. A secret whose name goes on for
+// more than this after its keyword is not found.
+const nearLimit = 48
 
 // assignAfter reports whether an assignment (':' or '=') follows the
-// keyword, after the rest of a name, a closing quote and spaces.
+// keyword, after the rest of a name, a closing quote and white space.
 func assignAfter(text string, _, end int) bool {
-	limit := min(len(text), end+48)
+	limit := min(len(text), end+nearLimit)
 	i := end
 	for i < limit && (isTokenByte(text[i]) || text[i] == '"' || text[i] == '\'' || text[i] == '\\') {
 		i++
 	}
-	for i < limit && (text[i] == ' ' || text[i] == '\t') {
+	for i < limit && isSpace(text[i]) {
 		i++
 	}
 	return i < limit && (text[i] == ':' || text[i] == '=')
 }
 
-// equalsNext reports whether '=' follows the keyword, after spaces.
+// equalsNext reports whether '=' follows the keyword, after white space.
 func equalsNext(text string, _, end int) bool {
 	for i := end; i < len(text) && i < end+8; i++ {
 		if text[i] == '=' {
 			return true
 		}
-		if text[i] != ' ' {
+		if !isSpace(text[i]) {
 			return false
 		}
 	}
@@ -484,10 +492,16 @@ func tokenAfter(text string, _, end int) bool {
 // follow the keyword.
 func tokenAfterSpace(text string, _, end int) bool {
 	i := end
-	for i < len(text) && i < end+8 && (text[i] == ' ' || text[i] == '\t') {
+	for i < len(text) && i < end+8 && isSpace(text[i]) {
 		i++
 	}
 	return i > end && i < len(text) && isTokenByte(text[i])
+}
+
+// isSpace reports whether c is white space as \s is in Go's regular
+// expressions: '\t', '\n', '\f', '\r' and ' '.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
 }
 
 func isTokenByte(c byte) bool {

@@ -16,9 +16,9 @@
 // occurrences of its own keywords, and, for the rules whose keywords are
 // common words ("password", "token", "://"), only where a look at the next
 // few bytes shows that a match could start there (an assignment, an '@').
-// Text with none of the keywords costs that one pass and nothing else. Some rules also require a minimum entropy of
-// the secret, or reject values that look like placeholders or code, to keep
-// ordinary text from being redacted.
+// Text with none of the keywords costs that one pass and nothing else. Some
+// rules also require a minimum entropy of the secret, or reject values that
+// look like placeholders or code, to keep ordinary text from being redacted.
 //
 // The built-in rules cover the credentials that have a recognisable shape
 // (cloud, source hosting, payment, messaging and AI provider keys, private
@@ -28,66 +28,12 @@
 package secrets
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 )
-
-// Mode says what the proxy does with a message that holds a secret.
-type Mode int
-
-// The modes, in the order of the profile's words "redact", "block", "off".
-const (
-	// Redact replaces each secret with a marker and forwards the message.
-	Redact Mode = iota
-	// Block refuses the message.
-	Block
-	// Off forwards the message unchanged.
-	Off
-)
-
-var modeNames = [...]string{Redact: "redact", Block: "block", Off: "off"}
-
-// ParseMode returns the mode that s, one of "redact", "block" and "off",
-// names.
-func ParseMode(s string) (Mode, error) {
-	for m, name := range modeNames {
-		if s == name {
-			return Mode(m), nil
-		}
-	}
-	return 0, fmt.Errorf("secrets: unknown mode %q (want redact, block or off)", s)
-}
-
-// String returns the profile's word for m.
-func (m Mode) String() string {
-	if m >= 0 && int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return fmt.Sprintf("Mode(%d)", int(m))
-}
-
-// MarshalText implements encoding.TextMarshaler, so that a Mode can be a
-// field of a profile.
-func (m Mode) MarshalText() ([]byte, error) {
-	if m < 0 || int(m) >= len(modeNames) {
-		return nil, fmt.Errorf("secrets: invalid mode %d", int(m))
-	}
-	return []byte(modeNames[m]), nil
-}
-
-// UnmarshalText implements encoding.TextUnmarshaler with [ParseMode].
-func (m *Mode) UnmarshalText(b []byte) error {
-	v, err := ParseMode(string(b))
-	if err != nil {
-		return err
-	}
-	*m = v
-	return nil
-}
 
 // Finding is one secret in a text.
 type Finding struct {
@@ -97,28 +43,6 @@ type Finding struct {
 	// only part of what the rule matched: the value of an assignment, the
 	// password of a URL.
 	Start, End int
-}
-
-// Rule is a detector that a profile can add to the built-in ones.
-type Rule struct {
-	// ID names the rule in findings and in the redaction marker. It must
-	// be unique among all rules.
-	ID string
-	// Keywords are literals, compared without ASCII case, at least one of
-	// which occurs in every match of Pattern. The pattern runs only near
-	// their occurrences: first within 1 KiB of one, then, when a match
-	// reaches the edge of that window, in larger windows, so a longer match
-	// is found whole, but one whose shortest possible match is longer is
-	// not found. With no keywords, the pattern runs over all of every text,
-	// which is slow.
-	Keywords []string
-	// Pattern is a regular expression in Go's syntax. The secret is what
-	// its first capture group that took part in the match matched, or the
-	// whole match when it has no capture group.
-	Pattern string
-	// MinEntropy, when positive, is the Shannon entropy in bits a byte that
-	// the secret must reach.
-	MinEntropy float64
 }
 
 // window is how far from a keyword a pattern is first looked for when the
@@ -146,67 +70,11 @@ type Scanner struct {
 	kw    *keywordSet
 	// owners[w] lists the rules that keyword w triggers.
 	owners [][]int
-	// unkeyed lists the rules without keywords.
-	unkeyed []int
 }
 
 // NewScanner returns a scanner with the built-in rules.
 func NewScanner() *Scanner {
 	return defaultScanner()
-}
-
-// New returns a scanner with the built-in rules and extra, which come after
-// them: where a built-in rule and an extra rule find the same secret, the
-// built-in rule is named.
-func New(extra []Rule) (*Scanner, error) {
-	if len(extra) == 0 {
-		return defaultScanner(), nil
-	}
-	rules := slices.Clone(builtinRules())
-	seen := make(map[string]bool, len(rules)+len(extra))
-	for _, r := range rules {
-		seen[r.id] = true
-	}
-	for _, x := range extra {
-		r, err := compileRule(x)
-		if err != nil {
-			return nil, err
-		}
-		if seen[r.id] {
-			return nil, fmt.Errorf("secrets: rule %q: ID used by another rule", r.id)
-		}
-		seen[r.id] = true
-		rules = append(rules, r)
-	}
-	return newScanner(rules)
-}
-
-func compileRule(x Rule) (*rule, error) {
-	if x.ID == "" {
-		return nil, errors.New("secrets: rule without an ID")
-	}
-	if strings.ContainsAny(x.ID, "[]:\n") {
-		return nil, fmt.Errorf("secrets: rule %q: ID holds one of [ ] : or a newline", x.ID)
-	}
-	re, err := regexp.Compile(x.Pattern)
-	if err != nil {
-		return nil, fmt.Errorf("secrets: rule %q: %w", x.ID, err)
-	}
-	if re.MatchString("") {
-		return nil, fmt.Errorf("secrets: rule %q: pattern matches the empty string", x.ID)
-	}
-	for _, k := range x.Keywords {
-		if k == "" {
-			return nil, fmt.Errorf("secrets: rule %q: empty keyword", x.ID)
-		}
-	}
-	if x.MinEntropy < 0 || x.MinEntropy > 8 {
-		return nil, fmt.Errorf("secrets: rule %q: min entropy %v is outside 0–8 bits a byte", x.ID, x.MinEntropy)
-	}
-	return &rule{
-		id: x.ID, keywords: slices.Clone(x.Keywords), re: re,
-		window: window, entropy: x.MinEntropy,
-	}, nil
 }
 
 func newScanner(rules []*rule) (*Scanner, error) {
@@ -215,8 +83,9 @@ func newScanner(rules []*rule) (*Scanner, error) {
 	var words []string
 	for i, r := range rules {
 		if len(r.keywords) == 0 {
-			s.unkeyed = append(s.unkeyed, i)
-			continue
+			// Such a rule would run over every text in full; the
+			// prefilter is what keeps clean text cheap.
+			return nil, fmt.Errorf("secrets: rule %q has no keywords", r.id)
 		}
 		for _, k := range r.keywords {
 			f := fold(k)
@@ -238,16 +107,6 @@ func newScanner(rules []*rule) (*Scanner, error) {
 	}
 	s.kw = kw
 	return s, nil
-}
-
-// RuleIDs returns the IDs of the scanner's rules, in the order in which
-// they take precedence.
-func (s *Scanner) RuleIDs() []string {
-	ids := make([]string, len(s.rules))
-	for i, r := range s.rules {
-		ids[i] = r.id
-	}
-	return ids
 }
 
 // hit is an occurrence of a keyword.
@@ -322,9 +181,6 @@ func (s *Scanner) find(text string) []found {
 			fs = s.rules[r].findNear(fs, r, text, hs)
 		}
 	}
-	for _, r := range s.unkeyed {
-		fs = s.rules[r].findIn(fs, r, text, 0, len(text), nil)
-	}
 	return merge(fs)
 }
 
@@ -333,8 +189,9 @@ func (s *Scanner) find(text string) []found {
 func (rl *rule) findNear(fs []found, r int, text string, hs []hit) []found {
 	// Occurrences come in order of their ends; a rule with keywords of
 	// several lengths may need them sorted by start.
-	if !sort.SliceIsSorted(hs, func(i, j int) bool { return hs[i].start < hs[j].start }) {
-		sort.Slice(hs, func(i, j int) bool { return hs[i].start < hs[j].start })
+	byStart := func(x, y hit) int { return cmp.Compare(x.start, y.start) }
+	if !slices.IsSortedFunc(hs, byStart) {
+		slices.SortStableFunc(hs, byStart)
 	}
 	for radius := rl.window; ; radius *= 4 {
 		n := len(fs)
@@ -379,7 +236,7 @@ func (rl *rule) findInRegion(fs []found, r int, text string, a, b int, hs []hit)
 // containsHit reports whether one of hs, sorted by start, lies within
 // [ms, me).
 func containsHit(hs []hit, ms, me int) bool {
-	i := sort.Search(len(hs), func(i int) bool { return hs[i].start >= ms })
+	i, _ := slices.BinarySearchFunc(hs, ms, func(h hit, ms int) int { return cmp.Compare(h.start, ms) })
 	for ; i < len(hs) && hs[i].start < me; i++ {
 		if hs[i].end <= me {
 			return true
@@ -388,11 +245,11 @@ func containsHit(hs []hit, ms, me int) bool {
 	return false
 }
 
-// findIn appends to fs the findings of rule r in text[a:b]. accept, when
-// not nil, is asked about each whole match, as offsets into text.
+// findIn appends to fs the findings of rule r in text[a:b]. accept is asked
+// about each whole match, as offsets into text.
 func (rl *rule) findIn(fs []found, r int, text string, a, b int, accept func(ms, me int) bool) []found {
 	for _, m := range rl.re.FindAllStringSubmatchIndex(text[a:b], -1) {
-		if accept != nil && !accept(a+m[0], a+m[1]) {
+		if !accept(a+m[0], a+m[1]) {
 			continue
 		}
 		start, end := m[0], m[1]

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -357,69 +358,28 @@ func TestRedactReturnsSameString(t *testing.T) {
 	}
 }
 
-func TestNewWithExtraRules(t *testing.T) {
-	s, err := New([]Rule{{
-		ID: "acme-key", Keywords: []string{"acme_"}, Pattern: `\bacme_([a-z0-9]{20})\b`, MinEntropy: 3,
-	}, {
-		ID: "internal-host", Pattern: `\binternal-[a-z]+\.corp\b`,
-	}})
+// TestKeywordFoldedPatternNot checks that keywords are found whatever
+// their case while the pattern still decides, and that the entropy floor
+// holds for a rule's secret.
+func TestKeywordFoldedPatternNot(t *testing.T) {
+	r := &rule{id: "acme-key", keywords: []string{"acme_"}, re: regexp.MustCompile(`\bacme_([a-z0-9]{20})\b`), window: window, entropy: 3}
+	s, err := newScanner([]*rule{r})
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := gen(95, 20, "abcdefghijklmnopqrstuvwxyz0123456789")
-	out, _ := s.Redact("ACME_" + key + " at internal-db.corp, acme_aaaaaaaaaaaaaaaaaaaa")
-	if want := "ACME_" + key + " at [REDACTED:internal-host], acme_aaaaaaaaaaaaaaaaaaaa"; out != want {
-		// The pattern is case-sensitive, the keyword not; the second
-		// candidate is too regular.
-		t.Errorf("Redact = %q, want %q", out, want)
+	// The pattern is case-sensitive, the keyword not; the second
+	// candidate is too regular.
+	text := "ACME_" + key + " at acme_aaaaaaaaaaaaaaaaaaaa"
+	if out, fs := s.Redact(text); out != text || fs != nil {
+		t.Errorf("Redact(%q) = %q, %v", text, out, fs)
 	}
-	out, _ = s.Redact("use acme_" + key + ".")
+	out, _ := s.Redact("use acme_" + key + ".")
 	if want := "use acme_[REDACTED:acme-key]."; out != want {
 		t.Errorf("Redact = %q, want %q", out, want)
 	}
-	for _, bad := range []Rule{
-		{ID: "", Pattern: "x"},
-		{ID: "jwt", Pattern: "x"},
-		{ID: "bad", Pattern: "("},
-		{ID: "empty", Pattern: "a*"},
-		{ID: "kw", Keywords: []string{""}, Pattern: "x"},
-		{ID: "a:b", Pattern: "x"},
-		{ID: "ent", Pattern: "x", MinEntropy: 9},
-	} {
-		if _, err := New([]Rule{bad}); err == nil {
-			t.Errorf("New(%+v) succeeded", bad)
-		}
-	}
-	if ids := s.RuleIDs(); ids[len(ids)-2] != "acme-key" || ids[len(ids)-1] != "internal-host" || ids[0] != NewScanner().RuleIDs()[0] {
-		t.Errorf("RuleIDs = %q", ids)
-	}
-	if _, err := New([]Rule{{ID: "d", Pattern: "x"}, {ID: "d", Pattern: "y"}}); err == nil {
-		t.Error("New accepted two rules with one ID")
-	}
-}
-
-func TestParseMode(t *testing.T) {
-	for _, m := range []Mode{Redact, Block, Off} {
-		got, err := ParseMode(m.String())
-		if err != nil || got != m {
-			t.Errorf("ParseMode(%q) = %v, %v", m.String(), got, err)
-		}
-		b, err := m.MarshalText()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back Mode
-		if err := back.UnmarshalText(b); err != nil || back != m {
-			t.Errorf("round trip of %v = %v, %v", m, back, err)
-		}
-	}
-	for _, bad := range []string{"", "Redact", "warn"} {
-		if _, err := ParseMode(bad); err == nil {
-			t.Errorf("ParseMode(%q) succeeded", bad)
-		}
-	}
-	if _, err := Mode(7).MarshalText(); err == nil {
-		t.Error("MarshalText of an invalid mode succeeded")
+	if _, err := newScanner([]*rule{{id: "none", re: r.re, window: window}}); err == nil {
+		t.Error("a rule without keywords was accepted")
 	}
 }
 
@@ -437,6 +397,50 @@ func TestKeywordSet(t *testing.T) {
 	want := []string{"she@1", "he@2", "hers@2", "his@7", "://@11", "a@14"}
 	if !slices.Equal(got, want) {
 		t.Errorf("scan = %v, want %v", got, want)
+	}
+}
+
+// TestKeywordScanMatchesNaive compares the automaton, with its skips at
+// the root, with a plain search for each keyword, on random texts made of
+// the keywords' bytes in both cases, so that keywords overlap, repeat and
+// stand at both ends of the text.
+func TestKeywordScanMatchesNaive(t *testing.T) {
+	builtin := NewScanner().kw
+	small, err := newKeywordSet([]string{"a", "ab", "bab", "b:", "://"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, k := range []*keywordSet{builtin, small} {
+		var alphabet []byte
+		for _, w := range k.words {
+			for i := range len(w) {
+				alphabet = append(alphabet, w[i], upper(w[i]))
+			}
+		}
+		alphabet = append(alphabet, ' ', 'z', '\n')
+		for range 2000 {
+			b := make([]byte, r.IntN(40))
+			for i := range b {
+				b[i] = alphabet[r.IntN(len(alphabet))]
+			}
+			text := string(b)
+			var got, want []string
+			k.scan(text, func(start int, w int32) { got = append(got, fmt.Sprint(start, k.words[w])) })
+			folded := fold(text)
+			for end := 1; end <= len(text); end++ {
+				for _, w := range k.words {
+					if strings.HasSuffix(folded[:end], w) {
+						want = append(want, fmt.Sprint(end-len(w), w))
+					}
+				}
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("scan(%q) = %v, want %v", text, got, want)
+			}
+		}
 	}
 }
 
@@ -473,5 +477,85 @@ func FuzzRedact(f *testing.F) {
 		if len(fs) == 0 && out != text {
 			t.Fatalf("Redact changed %q without findings", text)
 		}
+		// The output is the text with exactly the findings replaced.
+		var b strings.Builder
+		last = 0
+		for _, f := range fs {
+			b.WriteString(text[last:f.Start] + "[REDACTED:" + f.Rule + "]")
+			last = f.End
+		}
+		if b.WriteString(text[last:]); b.String() != out {
+			t.Fatalf("Redact(%q) = %q, not the text with %v replaced", text, out, fs)
+		}
+		if got := s.Find(text); !slices.Equal(got, fs) {
+			t.Fatalf("Find(%q) = %v, Redact found %v", text, got, fs)
+		}
 	})
+}
+
+// reference finds what each rule's pattern finds over the whole of text,
+// where the match holds one of the rule's keywords: what the scanner would
+// find with no prefilter, no near tests and no windows.
+func reference(text string) []found {
+	var fs []found
+	for r, rl := range builtinRules() {
+		fs = rl.findIn(fs, r, text, 0, len(text), func(ms, me int) bool {
+			m := text[ms:me]
+			for _, k := range rl.keywords {
+				if rl.exact && strings.Contains(m, k) || !rl.exact && strings.Contains(fold(m), fold(k)) {
+					return true
+				}
+			}
+			return false
+		})
+	}
+	return fs
+}
+
+// missed returns the reference findings in text that no finding of s
+// covers.
+func missed(s *Scanner, text string) []Finding {
+	got := s.Find(text)
+	var out []Finding
+	for _, f := range reference(text) {
+		if !slices.ContainsFunc(got, func(g Finding) bool { return g.Start <= f.start && f.end <= g.End }) {
+			out = append(out, Finding{Rule: builtinRules()[f.rule].id, Start: f.start, End: f.end})
+		}
+	}
+	return out
+}
+
+// TestNearTestsMissNothing attacks the prefilter: a secret whose pattern
+// matches must be found whatever white space joins its parts, so the cheap
+// tests at keyword occurrences must accept every spacing the patterns do.
+// Each space of each detection case is replaced by each other kind of
+// white space in turn.
+func TestNearTestsMissNothing(t *testing.T) {
+	s := NewScanner()
+	texts := ordinaryTexts()
+	for _, tc := range detectCases() {
+		for i := range len(tc.text) {
+			if tc.text[i] != ' ' {
+				continue
+			}
+			for _, ws := range []string{"\t", "\n", "\r", "\f", "\r\n", "  "} {
+				texts = append(texts, fmt.Sprintf(tc.text[:i]+ws+tc.text[i+1:], tc.secret))
+			}
+		}
+	}
+	// Assignments spread over lines, as formatters and templates leave
+	// them.
+	v := gen(97, 24, alnum)
+	texts = append(texts,
+		"DB_PASSWORD\n= "+v,
+		"\"api_key\"\n: \""+v+"\"",
+		"Server=db;User ID=sa;Password\t=P@ss"+v+";",
+		"Bearer\n"+gen(98, 40, urlsafe),
+		"aws_secret_access_key\n= "+cat("wJalrXUtnFEMI", "/K7MDENG/bPxRfiCY", "EXAMPLEKEY"),
+	)
+	for _, text := range texts {
+		if m := missed(s, text); m != nil {
+			t.Errorf("Find(%q) misses %v", text, m)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,11 +10,11 @@ import (
 	"github.com/mcpwarden/mcpwarden/pin"
 )
 
+// runPin runs "mcpwarden pin ARGS...", through the same dispatch as the
+// binary.
 func runPin(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = pinCommand(args, &out, &errb)
-	return code, out.String(), errb.String()
+	return runCLI(t, append([]string{"pin"}, args...)...)
 }
 
 func pinTool(name, desc string) pin.Tool {
