@@ -368,3 +368,68 @@ func TestServerNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkTargets attacks the guard with link targets rather than
+// arguments: the argument is clean, and what a link adds must be judged
+// as if it had been written in the argument.
+func TestLinkTargets(t *testing.T) {
+	fx := newFixture(t, t.TempDir())
+	A, O := fx.allowed, fx.outside
+	links := map[string]string{
+		"nl":          "sub/a\nb",                // forges a line in the audit record
+		"bidi":        "sub/a\u202Etxt.exe",      // hides the real name
+		"abs_in":      A + "/sub/deep",           // back through directories already walked
+		"abs_out":     A + "/../outside/secret",  // through them, then out by ".."
+		"abs_rootlnk": fx.base + "/rootlink/sub", // through a link beside the walked ones
+		"abs_evil":    A + "_evil/x",             // a sibling sharing the walked prefix
+		"abs_deep":    A + "/sub/deep/../../../outside",
+		"long":        strings.Repeat("n", 256), // a component the kernel refuses
+		"long_under":  "sub/new/" + strings.Repeat("n", 256),
+	}
+	// "ln_dir" is walked first and then "ln", a link whose name is a
+	// prefix of it: the directories already walked must be compared by
+	// whole components.
+	if err := os.Mkdir(filepath.Join(A, "ln_dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links["ln"] = "../outside"
+	links["ln_dir/hop"] = "../ln/secret"
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(A, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g := fx.guard(t)
+	tests := []struct {
+		path   string
+		access Access
+		want   string // the resolved path when allowed, "" when refused
+		reason string
+	}{
+		{A + "/nl", Write, "", "control character U+000A"},
+		{A + "/bidi", Write, "", "invisible character U+202E"},
+		{A + "/abs_in/f", Read, A + "/sub/deep/f", ""},
+		{A + "/abs_in/new", Write, A + "/sub/deep/new", ""},
+		{A + "/abs_out", Read, "", O + "/secret"},
+		{A + "/abs_rootlnk/deep/f", Write, A + "/sub/deep/f", ""},
+		{A + "/abs_evil", Read, "", fx.evil + "/x"},
+		{A + "/abs_deep", Read, "", O},
+		{A + "/sub/deep/../../abs_out", Read, "", O + "/secret"},
+		{A + "/ln_dir/hop", Read, "", O + "/secret"},
+		{A + "/long", Write, "", "component of 256 bytes"},
+		{A + "/long_under", Write, "", "component of 256 bytes"},
+	}
+	for _, tt := range tests {
+		got, err := g.Check(tt.path, tt.access)
+		if tt.want != "" {
+			if err != nil || got != tt.want {
+				t.Errorf("Check(%q, %v) = %q, %v; want %q", tt.path, tt.access, got, err, tt.want)
+			}
+			continue
+		}
+		var pe *Error
+		if !errors.As(err, &pe) || !pe.Followed || !strings.Contains(err.Error(), tt.reason) {
+			t.Errorf("Check(%q, %v) = %q, %v; want an *Error through a link saying %q", tt.path, tt.access, got, err, tt.reason)
+		}
+	}
+}

@@ -29,6 +29,11 @@ func resolve(abs string) (resolved, *Error) {
 	cur := "/"
 	pending := splitPath(abs)
 	links := 0
+	// known is the deepest directory the walk has examined; it and every
+	// directory above it were found to be directories, not links. A
+	// link's target that leads back through them (an absolute one starts
+	// again at "/") is walked on without examining them again.
+	known := "/"
 	fail := func(at, reason string, err error) (resolved, *Error) {
 		return resolved{}, &Error{Resolved: at, Followed: links > 0, Reason: reason, Err: err}
 	}
@@ -46,6 +51,10 @@ func resolve(abs string) (resolved, *Error) {
 			return fail(path.Join(cur, c), fmt.Sprintf("has a component of %d bytes, more than the kernel accepts (%d)", len(c), NameMax), nil)
 		}
 		next := path.Join(cur, c)
+		if within(known, next) {
+			cur = next
+			continue
+		}
 		fi, err := os.Lstat(next)
 		if errors.Is(err, fs.ErrNotExist) {
 			alt, reason, aerr := equivalentEntry(cur, c)
@@ -83,7 +92,9 @@ func resolve(abs string) (resolved, *Error) {
 			continue
 		}
 		cur = next
-		if !fi.IsDir() && hasNames(pending) {
+		if fi.IsDir() {
+			known = cur
+		} else if hasNames(pending) {
 			return fail(cur, "is not a directory, so nothing can lie beneath it", nil)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -62,18 +63,11 @@ func resolveRelative(bases []string, rel string) string {
 }
 
 // serverWithin is the server's isPathWithinAllowedDirectories for
-// absolute POSIX paths.
+// absolute POSIX paths. The server cleans both sides; dirs are the
+// Guard's bases, which New has cleaned and refused when empty.
 func serverWithin(p string, dirs []string) bool {
 	p = path.Clean(p)
-	for _, d := range dirs {
-		if d == "" {
-			continue
-		}
-		if within(p, path.Clean(d)) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(dirs, func(d string) bool { return within(p, d) })
 }
 
 // serverNormalize is the server's normalizePath for a path that starts

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,8 @@ func TestCheckAttacks(t *testing.T) {
 		{"http://0251.0376.0251.0376/", ErrAddress, "169.254.169.254 is cloud metadata"},
 		{"http://169.254.43518/", ErrAddress, "169.254.169.254 is cloud metadata"},
 		{"http://[fd00:ec2::254]/latest/meta-data/", ErrAddress, "fd00:ec2::254 is cloud metadata"},
+		{"http://[fd00:ec2::23]/v1/credentials", ErrAddress, "fd00:ec2::23 is cloud metadata"},
+		{"http://[fe80::a9fe:a9fe%25eth0]/openstack/", ErrAddress, "fe80::a9fe:a9fe%eth0 is cloud metadata"},
 		{"http://100.100.100.200/latest/meta-data/", ErrAddress, "100.100.100.200 is cloud metadata"},
 		{"http://169.254.170.2/v2/credentials", ErrAddress, "cloud metadata"},
 		{"http://168.63.129.16/machine", ErrAddress, "cloud metadata"},
@@ -135,6 +138,10 @@ func TestCheckAttacks(t *testing.T) {
 		{"http://user:pass@93.184.215.14/", ErrInvalid, "userinfo"},
 		{"http://evil.com#@allowed.com", ErrInvalid, "fragment"},
 		{"http://evil.com/#x@allowed.com", ErrInvalid, "fragment"},
+		// Code that ends the authority only at '/' finds host 127.0.0.1.
+		{"http://public.test?@127.0.0.1/", ErrInvalid, "'@' in the query"},
+		{"http://public.test?x=y@127.0.0.1", ErrInvalid, "'@' in the query"},
+		{"http://public.test:443?@169.254.169.254/latest", ErrInvalid, "'@' in the query"},
 		{"http://evil.com\\@allowed.com/", ErrInvalid, "backslash"},
 		{"http:\\\\127.0.0.1\\", ErrInvalid, "backslash"},
 		{"http://127.0.0.1\t/", ErrInvalid, "control"},
@@ -223,6 +230,7 @@ func TestCheckAllowed(t *testing.T) {
 		"https://public.test./",
 		"https://public.test:8443/a/b?c=d&e=f@g.test#frag",
 		"https://public.test/@user",
+		"https://public.test/?email=a@b.test",
 		"https://public.test/%2e%2e/x",
 		"https://public.test/caf\u00e9",
 		"http://93.184.215.14/",
@@ -352,7 +360,7 @@ func TestAllowPrivate(t *testing.T) {
 	if err := c.Check(t.Context(), "http://10.1.1.1/"); err != nil {
 		t.Errorf("0.0.0.0/0: %v", err)
 	}
-	for _, u := range []string{"http://169.254.169.254/", "http://[fd00:ec2::254]/", "http://100.100.100.200/"} {
+	for _, u := range []string{"http://169.254.169.254/", "http://[fd00:ec2::254]/", "http://100.100.100.200/", "http://[fd00:ec2::23]/", "http://[fe80::a9fe:a9fe%25eth0]/"} {
 		if err := c.Check(t.Context(), u); !errors.Is(err, ErrAddress) {
 			t.Errorf("Check(%q) with everything allowed = %v, want metadata refused", u, err)
 		}
@@ -443,6 +451,54 @@ func TestResolverError(t *testing.T) {
 	// Literals never reach the resolver.
 	if err := c.Check(t.Context(), "https://93.184.215.14/"); err != nil {
 		t.Errorf("literal with a failing resolver: %v", err)
+	}
+}
+
+// TestResolveName shows what name reaches the resolver: the normal form,
+// with the trailing dot kept, so that an absolute name is not completed
+// from the local search list, and without one otherwise.
+func TestResolveName(t *testing.T) {
+	var asked []string
+	c, err := New(Rule{}, resolverFunc(func(_ context.Context, network, host string) ([]netip.Addr, error) {
+		if network != "ip" {
+			t.Errorf("network %q, want ip", network)
+		}
+		asked = append(asked, host)
+		return []netip.Addr{netip.MustParseAddr("93.184.215.14")}, nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"http://Public.TEST./", "http://public.test/", "http://ＰＵＢＬＩＣ．test/", "http://bücher.test./"} {
+		if err := c.Check(t.Context(), u); err != nil {
+			t.Errorf("Check(%q) = %v", u, err)
+		}
+	}
+	want := []string{"public.test.", "public.test", "public.test", "xn--bcher-kva.test."}
+	if !slices.Equal(asked, want) {
+		t.Errorf("resolver asked for %q, want %q", asked, want)
+	}
+}
+
+// TestResolveTooMany shows that an answer with more addresses than any
+// DNS message over UDP holds is refused rather than checked at length.
+func TestResolveTooMany(t *testing.T) {
+	for _, n := range []int{maxAddrs, maxAddrs + 1} {
+		addrs := make([]netip.Addr, n)
+		for i := range addrs {
+			addrs[i] = netip.AddrFrom4([4]byte{93, 184, byte(i >> 8), byte(i)})
+		}
+		c, err := New(Rule{}, resolverFunc(func(context.Context, string, string) ([]netip.Addr, error) { return addrs, nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Check(t.Context(), "https://public.test/")
+		if n <= maxAddrs && err != nil {
+			t.Errorf("%d public addresses: %v", n, err)
+		}
+		if n > maxAddrs && (!errors.Is(err, ErrResolve) || !strings.Contains(err.Error(), "more than")) {
+			t.Errorf("%d addresses: got %v, want ErrResolve", n, err)
+		}
 	}
 }
 

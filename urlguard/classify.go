@@ -3,6 +3,7 @@ package urlguard
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // Class is what kind of destination an IP address is, as far as reaching
@@ -23,7 +24,8 @@ const (
 	// LinkLocal is 169.254.0.0/16 or fe80::/10.
 	LinkLocal
 	// Metadata is a cloud instance metadata or host platform endpoint
-	// (169.254.169.254, fd00:ec2::254, 100.100.100.200, 168.63.129.16, ...),
+	// (169.254.169.254, fd00:ec2::254, fe80::a9fe:a9fe, 100.100.100.200,
+	// 168.63.129.16, ...),
 	// where credentials of the machine are handed out.
 	Metadata
 	// Shared is the carrier-grade NAT range 100.64.0.0/10 (RFC 6598).
@@ -195,6 +197,15 @@ func classify4(b [4]byte) verdict {
 	return verdict{class: Public}
 }
 
+// metadata6 are the IPv6 metadata endpoints. They sit in private and
+// link-local space, so without their own class a rule that allows
+// fc00::/7 or fe80::/10 would open them.
+var metadata6 = [...][16]byte{
+	netip.MustParseAddr("fd00:ec2::254").As16(),   // AWS instance metadata
+	netip.MustParseAddr("fd00:ec2::23").As16(),    // AWS EKS pod identity
+	netip.MustParseAddr("fe80::a9fe:a9fe").As16(), // OpenStack
+}
+
 // p6 builds an IPv6 prefix from its leading 16-bit groups.
 func p6(bits int, groups ...uint16) netip.Prefix {
 	var a [16]byte
@@ -264,8 +275,8 @@ func classify6(a [16]byte) verdict {
 		return v(Reserved, p6(23, 0x2001))
 	case group(0) == 0x3fff && group(1) < 0x1000:
 		return v(Documentation, p6(20, 0x3fff))
-	case group(0) == 0xfd00 && group(1) == 0x0ec2 && group(2) == 0 && group(3) == 0 && group(4) == 0 && group(5) == 0 && group(6) == 0 && group(7) == 0x254:
-		return v(Metadata, p6(128, 0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)) // AWS
+	case slices.Contains(metadata6[:], a):
+		return v(Metadata, netip.PrefixFrom(netip.AddrFrom16(a), 128))
 	case a[0]&0xfe == 0xfc:
 		return v(Private, p6(7, 0xfc00))
 	case a[0] == 0xfe && a[1]&0xc0 == 0x80:

@@ -103,6 +103,11 @@ func TestClassify(t *testing.T) {
 		{"fdff:ffff::", Private},
 		{"fd00:ec2::254", Metadata},
 		{"fd00:ec2::253", Private},
+		{"fd00:ec2::23", Metadata},
+		{"fd00:ec2::22", Private},
+		{"fe80::a9fe:a9fe", Metadata},
+		{"fe80::a9fe:a9fe%eth0", Metadata},
+		{"fe80::a9fe:a9ff", LinkLocal},
 		{"fe80::1", LinkLocal},
 		{"fe80::1%eth0", LinkLocal},
 		{"febf::1", LinkLocal},
@@ -181,4 +186,41 @@ func BenchmarkClassify(b *testing.B) {
 			Classify(a)
 		}
 	}
+}
+
+// FuzzClassify holds every verdict to its evidence: the range a reason
+// names contains the address it judged (the embedded IPv4 address for
+// the forms that embed one), so a range test and the range it reports
+// cannot drift apart; an IPv4-mapped address is judged as its IPv4
+// address; and IsPublic agrees with Classify.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{"0.0.0.0", "100.64.0.1", "169.254.169.254", "198.19.1.1", "::ffff:10.0.0.1", "64:ff9b::a00:1", "2002:a9fe:a9fe::", "2001:1ff::", "3fff:fff::", "fd00:ec2::254", "fe80::a9fe:a9fe", "2606:4700::1111"} {
+		b := netip.MustParseAddr(s).As16()
+		f.Add(b[:])
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var addr netip.Addr
+		switch len(b) {
+		case 4:
+			addr = netip.AddrFrom4([4]byte(b))
+		case 16:
+			addr = netip.AddrFrom16([16]byte(b))
+		default:
+			return
+		}
+		v := classify(addr)
+		judged := addr
+		if v.inner.IsValid() {
+			judged = v.inner
+		}
+		if v.class != Public && v.note == "" && !v.prefix.Contains(judged.Unmap()) && !v.prefix.Contains(judged) {
+			t.Fatalf("classify(%s) = %v by %s, which does not contain %s", addr, v.class, v.prefix, judged)
+		}
+		if addr.Is4In6() && Classify(addr) != Classify(addr.Unmap()) {
+			t.Fatalf("Classify(%s) = %v but Classify(%s) = %v", addr, Classify(addr), addr.Unmap(), Classify(addr.Unmap()))
+		}
+		if ok, why := IsPublic(addr); ok != (v.class == Public) || ok != (why == "") {
+			t.Fatalf("IsPublic(%s) = %v, %q; class %v", addr, ok, why, v.class)
+		}
+	})
 }

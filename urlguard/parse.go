@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -48,7 +49,8 @@ type Target struct {
 // uses finds the same host: it refuses what parsers disagree on rather
 // than guess. Refused are: control characters, whitespace and backslashes
 // anywhere; invalid UTF-8; a URL without "//" and an authority; userinfo
-// ("user@host"), and an '@' in the fragment ("http://a.com#@b.com");
+// ("user@host"), an '@' in the fragment ("http://a.com#@b.com") and
+// one in a query that no '/' precedes ("http://a.com?@b.com");
 // percent-encoding in the host, which WHATWG parsers decode and others do
 // not; an empty host or label, an unbracketed ':' in the host, and
 // characters in a host other than letters, digits, '-', '_' and '.'; a
@@ -95,6 +97,13 @@ func Parse(raw string) (Target, error) {
 	}
 	if i := strings.IndexByte(tail, '#'); i >= 0 && strings.IndexByte(tail[i:], '@') >= 0 {
 		return t, errors.New("'@' in the fragment: some parsers would take what follows it for the host")
+	}
+	// Code that cuts the authority out at the first '/' alone
+	// (url.split("/")[2]) reads "http://a.com?@b.com/" as userinfo
+	// "a.com?" and host b.com.
+	beforeSlash, _, _ := strings.Cut(tail, "/")
+	if strings.IndexByte(beforeSlash, '@') >= 0 {
+		return t, errors.New("'@' in the query before any '/': parsers that end the host only at '/' would take what follows it for the host")
 	}
 	host, port, err := splitHostPort(authority)
 	if err != nil {
@@ -181,17 +190,15 @@ func parsePort(s string) (uint16, error) {
 	if s == "" {
 		return 0, errors.New("empty port")
 	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
-			return 0, fmt.Errorf("invalid port %s", quote(s))
-		}
-		n = n*10 + int(s[i]-'0')
-		if n > 65535 {
-			return 0, fmt.Errorf("port %s out of range", quote(s))
-		}
-	}
-	if n == 0 {
+	// ParseUint takes no sign and, in base 10, no '_', as a URL port
+	// has neither.
+	n, err := strconv.ParseUint(s, 10, 16)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("port %s out of range", quote(s))
+	case err != nil:
+		return 0, fmt.Errorf("invalid port %s", quote(s))
+	case n == 0:
 		return 0, errors.New("port 0")
 	}
 	return uint16(n), nil
@@ -352,17 +359,16 @@ func parseIPv6(s, zoneSep string) (netip.Addr, error) {
 // idnaProfile maps a host as the WHATWG "domain to ASCII" does: UTS #46
 // nontransitional processing with the Bidi and joiner checks, without
 // the hyphen check (names like "r3---sn-x.example" exist) and without
-// STD3 rules, since the characters are checked after mapping.
-func idnaProfile() *idna.Profile {
-	return idna.New(
-		idna.MapForLookup(),
-		idna.Transitional(false),
-		idna.BidiRule(),
-		idna.CheckJoiners(true),
-		idna.CheckHyphens(false),
-		idna.StrictDomainName(false),
-	)
-}
+// STD3 rules, since the characters are checked after mapping. A Profile
+// is immutable, so one serves every call.
+var idnaProfile = idna.New(
+	idna.MapForLookup(),
+	idna.Transitional(false),
+	idna.BidiRule(),
+	idna.CheckJoiners(true),
+	idna.CheckHyphens(false),
+	idna.StrictDomainName(false),
+)
 
 // mapName lower-cases an ASCII name and maps any other through UTS #46,
 // so that "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ", "ＬＯＣＡＬＨＯＳＴ" and "localhost" are one
@@ -383,7 +389,7 @@ func mapName(s string) (string, error) {
 			return lower, nil
 		}
 	}
-	out, err := idnaProfile().ToASCII(s)
+	out, err := idnaProfile.ToASCII(s)
 	if err != nil {
 		return "", fmt.Errorf("invalid international name: %w", err)
 	}

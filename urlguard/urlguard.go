@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -180,7 +181,7 @@ func (c *Checker) checkTarget(ctx context.Context, t Target) error {
 			return fmt.Errorf("%w: %q matches deny_hosts %q", ErrHost, t.Host, g.text)
 		}
 	}
-	if len(c.allow) > 0 && !c.allowed(t.Host) {
+	if len(c.allow) > 0 && !slices.ContainsFunc(c.allow, func(g hostGlob) bool { return g.match(t.Host) }) {
 		return fmt.Errorf("%w: %q matches no allow_hosts glob", ErrHost, t.Host)
 	}
 	if t.Addr.IsValid() {
@@ -211,26 +212,10 @@ func (c *Checker) checkTarget(ctx context.Context, t Target) error {
 	return nil
 }
 
-func (c *Checker) schemeAllowed(s string) bool {
-	for _, a := range c.schemes {
-		if a == s {
-			return true
-		}
-	}
-	return false
-}
+func (c *Checker) schemeAllowed(s string) bool { return slices.Contains(c.schemes, s) }
 
 func (c *Checker) schemeError(s string) error {
 	return fmt.Errorf("%w: %s (allowed: %s)", ErrScheme, quote(s), strings.Join(c.schemes, ", "))
-}
-
-func (c *Checker) allowed(host string) bool {
-	for _, g := range c.allow {
-		if g.match(host) {
-			return true
-		}
-	}
-	return false
 }
 
 // maxAddrs bounds the addresses checked for one name; a DNS answer that
