@@ -284,8 +284,10 @@ func split(s string) []string {
 
 // shellMeta are the printable ASCII characters some common shell gives a
 // meaning to: sh and bash syntax, expansion and globbing, history ('!'),
-// comments, zsh's '^' and '=' globbing, and cmd.exe's '%' and '^'. What
-// remains (letters, digits, "+,-./:=@_") is literal everywhere.
+// comments, zsh's '^' globbing, and cmd.exe's '%' and '^'. What remains
+// (letters, digits, "+,-./:=@_") is literal everywhere, except '=' at the
+// start of a word, which zsh expands and CheckString refuses, and '=' in
+// the first word, which makes it an assignment.
 const shellMeta = "!\"#$%&'()*;<>?[\\]^`{|}~"
 
 // shellUnsafe returns why cmd cannot be given to a shell as it is, or "".
@@ -304,7 +306,7 @@ func shellUnsafe(cmd string) string {
 		case r < utf8.RuneSelf && (r < 0x20 || r == 0x7f):
 			return fmt.Sprintf("it has the control character %U at offset %d", r, i)
 		case r < utf8.RuneSelf:
-		case unicode.IsSpace(r) || unicode.In(r, unicode.Zs, unicode.Zl, unicode.Zp):
+		case unicode.IsSpace(r): // White_Space holds all of Zs, Zl and Zp
 			return fmt.Sprintf("%U at offset %d is a space other than ' ' and tab", r, i)
 		case invisible(r):
 			return fmt.Sprintf("it has the control or invisible character %U at offset %d", r, i)
@@ -323,25 +325,30 @@ func shellUnsafe(cmd string) string {
 // the like fold to shell syntax under NFKC, which software on the way may
 // apply.
 func lookalike(r rune) string {
+	n := norm.NFKC.String(string(r))
 	if !unicode.In(r, unicode.L, unicode.M, unicode.N) {
-		if n := norm.NFKC.String(string(r)); n != string(r) {
+		if n != string(r) {
 			return fmt.Sprintf("is a compatibility form of %q", n)
 		}
 		return "is punctuation or a symbol, which is not accepted outside ASCII letters and digits"
 	}
-	for _, d := range norm.NFKC.String(string(r)) {
+	for _, d := range n {
 		if d < utf8.RuneSelf && !('a' <= d && d <= 'z' || 'A' <= d && d <= 'Z' || '0' <= d && d <= '9') {
-			return fmt.Sprintf("is a compatibility form of %q", norm.NFKC.String(string(r)))
+			return fmt.Sprintf("is a compatibility form of %q", n)
 		}
 	}
 	return ""
 }
 
 // invisible reports control characters, format characters (bidi
-// overrides, zero-width characters) and line separators, which could
-// make an audit record or a terminal show something else than is run.
+// overrides, zero-width characters), line separators and the other
+// default-ignorable characters (variation selectors, the combining
+// grapheme joiner, the Hangul fillers), which could make an audit record
+// or a terminal show something else than is run. The last are letters
+// and marks, so the look-alike test alone lets them through.
 func invisible(r rune) bool {
-	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+	return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp,
+		unicode.Variation_Selector, unicode.Other_Default_Ignorable_Code_Point)
 }
 
 // shorten keeps error messages readable when a command is huge.

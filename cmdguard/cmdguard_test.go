@@ -2,8 +2,11 @@ package cmdguard
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func testChecker(t testing.TB) *Checker {
@@ -111,6 +114,23 @@ func TestCheckStringRefused(t *testing.T) {
 		{"ls a\u200Bb", "invisible"},
 		{"ls \xff", "UTF-8"},
 		{"cat a—b", "punctuation or a symbol"},
+		// Default-ignorable letters and marks: they pass as letters, and
+		// display as nothing, so "a\u3164b" shows as "a b" in a log.
+		{"cat a\u3164b", "invisible character U+3164"},
+		{"cat a\uFFA0b", "invisible character U+FFA0"},
+		{"cat a\u115Fb", "invisible character U+115F"},
+		{"cat a\u034Fb", "invisible character U+034F"},
+		{"cat a\uFE0Fb", "invisible character U+FE0F"},
+		{"cat a\U000E0100b", "invisible character U+E0100"},
+		{"cat a\u180Bb", "invisible character U+180B"},
+		// An option where the pattern has '*', in every position.
+		{"cat -", "'*' does not match an option"},
+		{"ls -l --color=always", "'*' does not match an option"},
+		{"git show --stat --output=/tmp/x", "'*' does not match an option"},
+		{"grep -e -f /etc/shadow", "'*' does not match an option"},
+		{"grep -e x --pre=sh", "'*' does not match an option"},
+		{"echo --format=x -x.txt", "'*' does not match an option"},
+		{"rm -rf -- x", "matches no allowed pattern"},
 		{"", "empty"},
 		{"   ", "empty"},
 		{"rmdir x", "not an allowed program"},
@@ -167,6 +187,8 @@ func TestCheckArgv(t *testing.T) {
 		{[]string{"cat", "a\nb"}, "line break"},
 		{[]string{"cat", "a\tb"}, "control or invisible character U+0009"},
 		{[]string{"cat", "\u202E"}, "invisible"},
+		{[]string{"cat", "a\u3164b"}, "invisible"},
+		{[]string{"cat", "a\uFE0F"}, "invisible"},
 		{[]string{"cat", "\xff"}, "UTF-8"},
 		{[]string{"FOO=bar", "git", "status"}, "environment assignment"},
 		{[]string{"git status"}, "not an allowed program"},
@@ -226,8 +248,11 @@ func TestGlob(t *testing.T) {
 
 // FuzzCheckString holds CheckString to its promise: what it accepts has
 // no shell metacharacter, control, invisible or non-ASCII space
-// character, nothing that folds to one under NFKC, and its
-// space-separated words match an allowed pattern.
+// character, nothing that folds to one under NFKC, no word a shell
+// would expand or read as an assignment, and its space-separated words
+// match an allowed pattern. The Unicode space and NFKC checks use the
+// standard definitions on the whole string, not the checker's per
+// character code.
 func FuzzCheckString(f *testing.F) {
 	c := testChecker(f)
 	for _, s := range []string{
@@ -248,7 +273,21 @@ func FuzzCheckString(f *testing.F) {
 				t.Fatalf("accepted %q with %U", s, r)
 			}
 		}
+		if n := norm.NFKC.String(s); strings.ContainsAny(n, shellMeta+"\x00\n\r") {
+			t.Fatalf("accepted %q, which NFKC folds to %q with a shell metacharacter", s, n)
+		}
 		argv := split(s)
+		if f := strings.Fields(s); !slices.Equal(f, argv) {
+			t.Fatalf("accepted %q, whose words at Unicode spaces are %q, not %q", s, f, argv)
+		}
+		if strings.Contains(argv[0], "=") {
+			t.Fatalf("accepted %q, whose first word is an assignment", s)
+		}
+		for _, w := range argv {
+			if strings.HasPrefix(w, "=") {
+				t.Fatalf("accepted %q with the zsh expansion %q", s, w)
+			}
+		}
 		ok := false
 		for _, p := range c.patterns {
 			if p.match(argv, true) {
