@@ -109,9 +109,18 @@ func jsonWalk(t *testing.T, c *Checker, d Dialect, q string, v any) {
 			case strings.HasSuffix(k, "Stmt") && k != "SelectStmt":
 				t.Fatalf("%v: accepted %q with a nested %s", d, q, k)
 			case k == "FuncCall":
-				for _, part := range jsonNames(e, "funcname") {
-					if c.deny.match(part) != "" {
-						t.Fatalf("%v: accepted %q, which calls %s", d, q, part)
+				if name, ok := lastSval(e, "funcname"); ok && c.deny.match(name) != "" {
+					t.Fatalf("%v: accepted %q, which calls %s", d, q, name)
+				}
+			case d == Postgres && k == "ColumnRef":
+				// t.f calls f(t) in PostgreSQL.
+				if name, ok := lastSval(e, "fields"); ok && len(jsonList(e, "fields")) >= 2 && c.deny.match(name) != "" {
+					t.Fatalf("%v: accepted %q, which may call %s", d, q, name)
+				}
+			case d == Postgres && k == "A_Indirection":
+				for _, n := range jsonList(e, "indirection") {
+					if name, ok := sval(n); ok && c.deny.match(name) != "" {
+						t.Fatalf("%v: accepted %q, which may call %s", d, q, name)
 					}
 				}
 			}
@@ -120,17 +129,29 @@ func jsonWalk(t *testing.T, c *Checker, d Dialect, q string, v any) {
 	}
 }
 
-// jsonNames returns the last sval of the name list under key.
-func jsonNames(v any, key string) []string {
+// jsonList returns the list under key in the object v.
+func jsonList(v any, key string) []any {
 	m, _ := v.(map[string]any)
-	parts, _ := m[key].([]any)
-	if len(parts) == 0 {
-		return nil
+	l, _ := m[key].([]any)
+	return l
+}
+
+// lastSval returns the sval of the last node of the list under key, when
+// that node is a String.
+func lastSval(v any, key string) (string, bool) {
+	l := jsonList(v, key)
+	if len(l) == 0 {
+		return "", false
 	}
-	last, _ := parts[len(parts)-1].(map[string]any)
-	s, _ := last["String"].(map[string]any)
-	name, _ := s["sval"].(string)
-	return []string{name}
+	return sval(l[len(l)-1])
+}
+
+// sval returns the sval of a String node.
+func sval(n any) (string, bool) {
+	m, _ := n.(map[string]any)
+	s, _ := m["String"].(map[string]any)
+	name, ok := s["sval"].(string)
+	return name, ok
 }
 
 // sameQuotedTokens checks that SQLite's rules and PostgreSQL's scanner

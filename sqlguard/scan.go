@@ -35,35 +35,30 @@ func (c *Checker) scan(text string) error {
 // left-deep chain (a+b+c…, UNION, JOIN, ::) a group's depth grows with
 // every such token in every enclosing group, earlier or later, so the
 // bound for a group is the sum of those counts over it and its ancestors.
+// Those counts are only complete at the end of the query, so the bound is
+// taken after the tokens have been read; reading them does not recurse.
 func checkNesting(toks []*pg.ScanToken) error {
 	type group struct{ parent, own int }
 	groups := []group{{parent: -1}}
 	stack := []int{0}
-	running := 0 // counted tokens in the groups now open, plus their number
 	for _, t := range toks {
 		switch t.GetToken() {
 		case pg.Token_ASCII_40, pg.Token_ASCII_91, pg.Token_CASE: // ( [ CASE
 			groups = append(groups, group{parent: stack[len(stack)-1]})
 			stack = append(stack, len(groups)-1)
-			running++
 		case pg.Token_ASCII_41, pg.Token_ASCII_93, pg.Token_END_P: // ) ] END
 			if len(stack) == 1 {
 				return refuse("the query has an unbalanced %q", tokenName(t))
 			}
-			g := stack[len(stack)-1]
-			running -= groups[g].own + 1
 			stack = stack[:len(stack)-1]
 		default:
-			if !addsDepth(t) {
-				continue
+			if addsDepth(t) {
+				groups[stack[len(stack)-1]].own++
 			}
-			groups[stack[len(stack)-1]].own++
-			running++
-		}
-		if running > MaxNesting {
-			return tooDeep()
 		}
 	}
+	// A parent is always appended before its children, so one pass in
+	// order sees every parent's sum first.
 	sums := make([]int, len(groups))
 	for i, g := range groups {
 		sums[i] = g.own + 1

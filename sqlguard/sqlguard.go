@@ -28,8 +28,9 @@
 // strings, dollar quoting, [bracket] and `backtick` identifiers,
 // :name, @name, $name and #name parameters, two string literals in a row
 // (PostgreSQL joins them), and a carriage return inside a -- comment; ?
-// parameters are handed to the parser as $1. With the token boundaries known to agree, the statement
-// count is taken by SQLite's rules, and the statement must start with
+// parameters are handed to the parser as $1. With the token boundaries
+// known to agree, the statement count is taken by SQLite's rules, and
+// the statement must start with
 // SELECT, WITH, VALUES or EXPLAIN [QUERY PLAN] (the EXPLAIN prefix is
 // removed and the rest checked as a SELECT). That refuses every
 // SQLite-only write or administration form (PRAGMA, ATTACH, DETACH,
@@ -166,9 +167,6 @@ func New(r Rule) (*Checker, error) {
 	}
 	return &Checker{dialect: r.Dialect, deny: deny}, nil
 }
-
-// Dialect returns the dialect the Checker was made for.
-func (c *Checker) Dialect() Dialect { return c.dialect }
 
 // Check returns nil when sql is exactly one read-only statement, and
 // otherwise an error wrapping ErrRefused whose message says why, in words

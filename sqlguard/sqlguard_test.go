@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
 )
 
 type tcase struct {
@@ -218,6 +220,12 @@ var postgresRefused = []tcase{
 	{"backslash in plain string", `SELECT '\', pg_read_file('/etc/passwd') --'`, "backslash"},
 	{"backslash hides code when conforming strings are off", `SELECT '\' , ' ; DELETE FROM t; -- '`, "backslash"},
 	{"backslash in national string", `SELECT N'\'`, "backslash"},
+	// The scanner gives a continued literal as one token; the backslash
+	// in its second part must still be seen.
+	{"backslash in continued string", "SELECT 'a'\n'\\' , ' ; DELETE FROM t; -- '", "backslash"},
+	{"attribute notation on a qualified relation", "SELECT s.t.pg_sleep FROM s.t", "pg_sleep"},
+	{"attribute notation after a field", "SELECT (t.c).x.pg_sleep FROM t", "pg_sleep"},
+	{"explain option in mixed case", "EXPLAIN (Analyze) SELECT 1", "ANALYZE"},
 	// Each of these, parsed, would overflow the C parser's stack or the
 	// protobuf decoder's depth limit.
 	{"deep plus chain", "SELECT 1" + strings.Repeat("+1", 45000), "nested too deeply"},
@@ -227,7 +235,10 @@ var postgresRefused = []tcase{
 	{"deep joins", "SELECT 1 FROM a" + strings.Repeat(" JOIN a ON true", 22000), "nested too deeply"},
 	{"deep case", "SELECT " + strings.Repeat("CASE WHEN true THEN ", 5000) + "1" + strings.Repeat(" END", 5000), "nested too deeply"},
 	{"deep not", "SELECT " + strings.Repeat("NOT ", 90000) + "true", "nested too deeply"},
+	{"deep array brackets", "SELECT ARRAY" + strings.Repeat("[", 45000) + "1" + strings.Repeat("]", 45000), "nested too deeply"},
 	{"unbalanced close", "SELECT 1)", "unbalanced"},
+	{"unbalanced bracket", "SELECT 1]", `unbalanced "]"`},
+	{"unbalanced end", "SELECT 1 END", `unbalanced "END"`},
 	{"begin", "BEGIN", "transaction"},
 	{"start transaction read write", "START TRANSACTION READ WRITE", "transaction"},
 }
@@ -247,6 +258,8 @@ var sqliteAllowed = []tcase{
 	{"comment at the end without newline", "SELECT 1 -- the end", ""},
 	{"comments inside explain prefix", "EXPLAIN /* x */ QUERY -- y\n PLAN SELECT 1", ""},
 	{"with", "WITH x AS (SELECT 1 AS a) SELECT a FROM x", ""},
+	// SQLite has no attribute notation: t.readfile is only ever a column.
+	{"column named like a denied function", "SELECT t.readfile FROM t", ""},
 }
 
 var sqliteRefused = []tcase{
@@ -278,8 +291,19 @@ var sqliteRefused = []tcase{
 	// PostgreSQL nests comments, SQLite does not: SQLite would run the DROP.
 	{"nested comment", "SELECT 1 /* /* */ ; DROP TABLE t; -- */", "/*"},
 	{"nested comment without semicolon", "SELECT 1 /* /* */, load_extension('x') -- */", "/*"},
+	// "/*/": SQLite ends the comment at "*/", PostgreSQL opens a nested
+	// one at "/*"; the -- line hides PostgreSQL's two closings from SQLite.
+	{"nested comment sharing a star", "SELECT 1 /* a /*/, load_extension('x') -- */ */\n, 2", "/*"},
 	// PostgreSQL reads E'\'' as one string, SQLite reads E, '\', and code.
 	{"escape string", `SELECT E'\' , load_extension('x') --'`, "E'"},
+	{"lower-case escape string", `SELECT e'\' , load_extension('x') --'`, "e'"},
+	{"unicode escape string", `SELECT U&'\0041'`, "U&"},
+	{"lower-case national string", "SELECT n'x'", "n'"},
+	{"hash param", "SELECT #x", "#"},
+	{"string continued after a line comment", "SELECT 'a' -- c\n'b'", "in a row"},
+	{"number runs into a word", "SELECT 1z", "runs into"},
+	{"unterminated quoted identifier", `SELECT "abc`, "unterminated quoted identifier"},
+	{"unterminated blob", "SELECT X'00", "blob"},
 	{"dollar quote", "SELECT $a$ ; DROP TABLE t; $a$", "$"},
 	{"dollar param", "SELECT $x", "$"},
 	{"named param", "SELECT :x", ":"},
@@ -356,8 +380,8 @@ func TestParseDialect(t *testing.T) {
 		if err != nil || got != d {
 			t.Errorf("ParseDialect(%q) = %v, %v", d.String(), got, err)
 		}
-		if c := mustNew(t, Rule{Dialect: d}); c.Dialect() != d {
-			t.Errorf("Checker.Dialect() = %v, want %v", c.Dialect(), d)
+		if c := mustNew(t, Rule{Dialect: d}); c.dialect != d {
+			t.Errorf("New(Rule{Dialect: %v}) made a checker for %v", d, c.dialect)
 		}
 	}
 	for _, s := range []string{"", "Postgres", "mysql", "sqlite3"} {
@@ -430,5 +454,29 @@ func BenchmarkCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// The tree walk has its own depth limit in case the nesting estimate is
+// ever wrong. No query reaches it through the estimate, so the tree is
+// built by hand: a chain of additions, harmless at every level, that is
+// accepted when shallow and refused when deeper than the limit.
+func TestWalkDepthLimit(t *testing.T) {
+	c := mustNew(t, Rule{Dialect: Postgres})
+	chain := func(n int) *pg.Node {
+		e := pg.MakeAConstIntNode(1, 0)
+		for range n {
+			e = pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP, []*pg.Node{pg.MakeStrNode("+")}, e, pg.MakeAConstIntNode(1, 0), 0)
+		}
+		return &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{
+			TargetList: []*pg.Node{pg.MakeResTargetNodeWithVal(e, 0)},
+		}}}
+	}
+	if err := c.checkTop(chain(100)); err != nil {
+		t.Fatalf("a chain of 100 additions was refused: %v", err)
+	}
+	err := c.checkTop(chain(maxTreeDepth))
+	if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "nested too deeply") {
+		t.Fatalf("a chain of %d additions: %v; want a refusal for depth", maxTreeDepth, err)
 	}
 }

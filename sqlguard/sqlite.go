@@ -32,25 +32,16 @@ func sqliteBody(q string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if n := len(toks); n > 0 && toks[n-1].kind == sqlSemicolon {
+		toks = toks[:n-1]
+	}
 	if len(toks) == 0 {
 		return "", refuse("the query holds no statement")
 	}
-	end := len(toks)
-	for i, t := range toks {
-		if t.kind != sqlSemicolon {
-			continue
-		}
-		if len(toks) == 1 {
-			return "", refuse("the query holds no statement")
-		}
-		if i == 0 || i != len(toks)-1 {
+	for _, t := range toks {
+		if t.kind == sqlSemicolon {
 			return "", refuse("the query holds more than one statement (a ';' may only end it)")
 		}
-		end = i
-	}
-	toks = toks[:end]
-	if len(toks) == 0 {
-		return "", refuse("the query holds no statement")
 	}
 	first := 0
 	if word(q, toks[0]) == "explain" {
