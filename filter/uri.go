@@ -4,6 +4,8 @@ import (
 	"errors"
 	"slices"
 	"strings"
+
+	"github.com/mcpwarden/mcpwarden/urlguard"
 )
 
 var (
@@ -28,6 +30,10 @@ type uriForms struct {
 	//   - "decoded": norm with every remaining escape in the path
 	//     decoded, so that a glob written with literal characters
 	//     ("My Docs") still matches when the URI encodes them;
+	//   - "host": for a web URL, the same with its host as a WHATWG
+	//     parser connects to it (see webHost), so that INTERNAL.example.,
+	//     a fullwidth spelling, user@, :443 or 0x7f.1 do not slip past a
+	//     deny glob written for the plain host;
 	//   - "local": for a file URI with a host, the same without it, for
 	//     servers that take the path and ignore the host;
 	//   - "directory": each of those with a trailing slash, the same
@@ -78,6 +84,10 @@ func normalizeURI(raw string) (uriForms, error) {
 	}
 	u.path = decodeAll(u.path)
 	add("decoded", u)
+	if h, ok := webHost(u.scheme, u.authority); ok {
+		u.authority = h
+		add("host", u)
+	}
 	if u.scheme == "file" && u.authority != "" {
 		u.authority = ""
 		add("local", u)
@@ -187,6 +197,34 @@ func splitAuthority(s string) (authority, path string, ok bool) {
 	}
 	return after, "", true
 }
+
+// webHost returns the authority of a web URL as a WHATWG parser (Node,
+// browsers) connects to it: without user information, international and
+// fullwidth spellings mapped, a trailing dot dropped, IPv4 in any
+// spelling written as four decimals, and without the scheme's default
+// port. It reports false for other schemes, and for a host that does
+// not normalise, which is matched as written.
+func webHost(scheme, authority string) (string, bool) {
+	def, web := defaultPorts[scheme]
+	if !web {
+		return "", false
+	}
+	hostport := authority[strings.LastIndexByte(authority, '@')+1:]
+	host, port := hostport, ""
+	if j := strings.LastIndexByte(hostport, ':'); j >= 0 && !strings.Contains(hostport[j:], "]") {
+		host, port = hostport[:j], hostport[j:]
+	}
+	h, err := urlguard.NormalizeHost(host)
+	if err != nil {
+		return "", false
+	}
+	if port == ":"+def || port == ":" {
+		port = ""
+	}
+	return h + port, true
+}
+
+var defaultPorts = map[string]string{"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
 
 // lowerHost lower-cases the host and port of an authority, leaving any
 // user information as it is.

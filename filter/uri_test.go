@@ -245,3 +245,28 @@ func FuzzNormalizeURI(f *testing.F) {
 		}
 	})
 }
+
+// A web URL's host is matched in the form the server's URL parser
+// connects to, so that its spellings do not slip past a deny glob.
+func TestResourceDenyWebHostSpellings(t *testing.T) {
+	p := mustNew(t, Rules{}, Rules{Allow: []string{"*"}, Deny: []string{"https://internal.example/*", "http://127.0.0.1/*"}}, Rules{})
+	for _, uri := range []string{
+		"https://internal.example/x",
+		"https://INTERNAL.example./x",
+		"https://internal.example:443/x",
+		"https://ｉｎｔｅｒｎａｌ.example/x",
+		"https://user@internal.example./x",
+		"http://0x7f.1/x",
+		"http://2130706433/x",
+		"http://127.1:80/x",
+	} {
+		if d := p.Resource(uri); d.Allow {
+			t.Errorf("Resource(%q) allowed: %s", uri, d.Reason)
+		}
+	}
+	for _, uri := range []string{"https://internal.example:8443/x", "https://internal.example.org/x"} {
+		if d := p.Resource(uri); !d.Allow {
+			t.Errorf("Resource(%q) denied: %s", uri, d.Reason)
+		}
+	}
+}
