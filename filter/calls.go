@@ -2,6 +2,7 @@ package filter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -43,9 +44,10 @@ type argRule struct {
 	check   argChecker
 }
 
-// argChecker checks one string argument value.
+// argChecker checks one argument value; a value of the wrong JSON type
+// is a notString error.
 type argChecker interface {
-	check(ctx context.Context, s string) error
+	check(ctx context.Context, v any) error
 }
 
 // CallsConfig is what Calls is compiled from.
@@ -201,12 +203,11 @@ func (r *toolRule) checkArgs(ctx context.Context, v any) *CallError {
 			if err != nil {
 				return
 			}
-			s, ok := val.(string)
-			if !ok {
-				err = refusal("argument %s must be a string (%s), not %s", at, a.kind, jsonType(val))
-				return
-			}
-			if cerr := a.check.check(ctx, s); cerr != nil {
+			var ns notString
+			switch cerr := a.check.check(ctx, val); {
+			case errors.As(cerr, &ns):
+				err = refusal("argument %s must be %s (%s), not %s", at, ns.want, a.kind, jsonType(val))
+			case cerr != nil:
 				err = refusal("argument %s refused: %v", at, cerr)
 			}
 		})

@@ -119,6 +119,16 @@ func TestCommandArgs(t *testing.T) {
 			t.Errorf("command %q: err = %v, want ok %v", cmd, err, ok)
 		}
 	}
+	// As an argv array the command is matched whole, not word by word.
+	for argv, ok := range map[string]bool{
+		`["git","status"]`: true, `["ls","src"]`: true, `["git","-c","core.pager=sh","status"]`: false,
+		`["sh","-c","id"]`: false, `["git",7]`: false, `{"git":"status"}`: false,
+	} {
+		err := c.CheckArgs(context.Background(), "run", jsontext.Value(`{"command":`+argv+`}`), nil)
+		if (err == nil) != ok {
+			t.Errorf("argv %s: err = %v, want ok %v", argv, err, ok)
+		}
+	}
 }
 
 // The sql and url kinds reach their checkers; their attack tables live

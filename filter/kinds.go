@@ -55,24 +55,71 @@ func newArgChecker(a profile.ArgRule, cfg CallsConfig, paths *pathguard.Guard) (
 	return nil, fmt.Errorf("unknown argument kind %q", a.Kind)
 }
 
+// notString is a value of the wrong JSON type for its kind.
+type notString struct{ want string }
+
+func (e notString) Error() string { return "must be " + e.want }
+
+// str returns v as a string, or why it is not one.
+func str(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", notString{"a string"}
+	}
+	return s, nil
+}
+
 type pathArg struct {
 	g      *pathguard.Guard
 	access pathguard.Access
 }
 
-func (p pathArg) check(_ context.Context, s string) error {
-	_, err := p.g.Check(s, p.access)
+func (p pathArg) check(_ context.Context, v any) error {
+	s, err := str(v)
+	if err == nil {
+		_, err = p.g.Check(s, p.access)
+	}
 	return err
 }
 
 type urlArg struct{ c *urlguard.Checker }
 
-func (u urlArg) check(ctx context.Context, s string) error { return u.c.Check(ctx, s) }
+func (u urlArg) check(ctx context.Context, v any) error {
+	s, err := str(v)
+	if err == nil {
+		err = u.c.Check(ctx, s)
+	}
+	return err
+}
 
 type sqlArg struct{ c *sqlguard.Checker }
 
-func (q sqlArg) check(_ context.Context, s string) error { return q.c.Check(s) }
+func (q sqlArg) check(_ context.Context, v any) error {
+	s, err := str(v)
+	if err == nil {
+		err = q.c.Check(s)
+	}
+	return err
+}
 
+// commandArg takes a command as one string, which must have no shell
+// syntax, or as an argv array, which the server runs without a shell.
 type commandArg struct{ c *cmdguard.Checker }
 
-func (c commandArg) check(_ context.Context, s string) error { return c.c.CheckString(s) }
+func (c commandArg) check(_ context.Context, v any) error {
+	switch v := v.(type) {
+	case string:
+		return c.c.CheckString(v)
+	case []any:
+		argv := make([]string, len(v))
+		for i, w := range v {
+			s, ok := w.(string)
+			if !ok {
+				return notString{"a string or an array of strings"}
+			}
+			argv[i] = s
+		}
+		return c.c.CheckArgv(argv)
+	}
+	return notString{"a string or an array of strings"}
+}
