@@ -23,7 +23,6 @@ type Calls struct {
 	limits      profile.CallLimits   // [tools.limits], over all tools
 	secrets     string               // [guards] secrets
 	stripHidden bool                 // [guards] strip_hidden
-	scanner     *secrets.Scanner     // nil when no mode scans for secrets
 }
 
 // toolRule is one compiled [tools.rules.NAME] table.
@@ -73,7 +72,10 @@ func NewCalls(cfg CallsConfig) (*Calls, error) {
 		c.secrets = "off"
 	}
 	if c.secrets != "off" || slices.ContainsFunc(cfg.Rules, func(r profile.ToolRule) bool { return r.Secrets != "" && r.Secrets != "off" }) {
-		c.scanner = secrets.NewScanner()
+		// The rules compile while the server starts, not before it:
+		// start-up is on every client's critical path, and the first
+		// result is far enough away.
+		go secrets.NewScanner()
 	}
 	var paths *pathguard.Guard
 	if usesKind(cfg.Rules, profile.KindPath) {
@@ -313,7 +315,7 @@ func (c *Calls) redact(v jsontext.Value) (jsontext.Value, []string, error) {
 
 // redactString redacts s, adding the rules that matched to found.
 func (c *Calls) redactString(s string, found *[]string) (string, bool) {
-	red, fs := c.scanner.Redact(s)
+	red, fs := secrets.NewScanner().Redact(s)
 	for _, f := range fs {
 		if !slices.Contains(*found, f.Rule) {
 			*found = append(*found, f.Rule)

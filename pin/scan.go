@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -54,60 +55,66 @@ type markerRule struct {
 	re     *regexp.Regexp
 }
 
-// markerRules are compiled once; they are read-only after initialisation.
-var markerRules = compileRules([]struct{ marker, expr string }{
-	// Tags that dress text up as a message from the system or the user,
-	// and the turn markers of chat templates.
-	{MarkerTag, `<\s*/?\s*(important|system|system[-_ ]?prompt|sys|instructions?|hidden|secret|admin|administrator|assistant|critical|override|directive|prompt|note[-_ ]?to[-_ ]?(the[-_ ]?)?(ai|model|assistant|llm))\b[^<>]{0,40}>`},
-	{MarkerTag, `<\|[a-z_]{2,20}\|>`},
-	{MarkerTag, `\[/?(inst|system|sys)\]`},
-	{MarkerTag, `<</?sys>>`},
+// markerRules are compiled on first use, not at start-up: every process
+// of mcpwarden, the sandbox's init stage among them, would pay for them,
+// and most never scan a description.
+var markerRules = sync.OnceValue(compileMarkerRules)
 
-	{MarkerOverride, `\b(ignore|disregard|forget|override|bypass|skip) ((all|any|the|your|of|my|these|those) )*(previous|prior|above|earlier|preceding|former|original|other|existing|system|safety|security|initial) (instructions?|directions?|directives?|rules|guidelines|prompts?|messages?|context|constraints|restrictions|policies|guardrails)\b`},
-	{MarkerOverride, `\b(ignore|disregard|forget) (all|any|your|the) (instructions|directions|directives|guidelines|rules|prompts)\b`},
-	{MarkerOverride, `\b(ignore|disregard|forget) (everything|anything) (above|before|else|previously|you)\b`},
-	{MarkerOverride, `\bnew (system )?instructions ?:`},
-	{MarkerOverride, `\byou (are|will) now (act|acting|be|behave|behaving|ignore|operate|operating|in)\b`},
-	{MarkerOverride, `\bfrom now on,? (you|ignore|always|never)\b`},
+func compileMarkerRules() []markerRule {
+	return compileRules([]struct{ marker, expr string }{
+		// Tags that dress text up as a message from the system or the user,
+		// and the turn markers of chat templates.
+		{MarkerTag, `<\s*/?\s*(important|system|system[-_ ]?prompt|sys|instructions?|hidden|secret|admin|administrator|assistant|critical|override|directive|prompt|note[-_ ]?to[-_ ]?(the[-_ ]?)?(ai|model|assistant|llm))\b[^<>]{0,40}>`},
+		{MarkerTag, `<\|[a-z_]{2,20}\|>`},
+		{MarkerTag, `\[/?(inst|system|sys)\]`},
+		{MarkerTag, `<</?sys>>`},
 
-	{MarkerSecrecy, `\b(do not|don't|dont|never|must not|should not|shouldn't) (\w+ ){0,2}(tell|inform|notify|alert|mention|reveal|disclose|show|say|explain|report|let)\b[^.]{0,60}?\b(user|human|operator|anyone)\b`},
-	{MarkerSecrecy, `\b(do not|don't|dont|never) (mention|reveal|disclose) (this|that|it|these)\b`},
-	{MarkerSecrecy, `\bwithout (telling|informing|notifying|asking|alerting|letting) (the )?(user|human)\b`},
-	{MarkerSecrecy, `\b(the )?(user|human) (must|should|need|needs to|may) not (know|see|be told|find out|notice|learn)\b`},
-	{MarkerSecrecy, `\b(user|human) (won't|will not|doesn't|does not|need not) (need to )?(know|see|notice)\b`},
-	{MarkerSecrecy, `\bkeep (this|it|that) (secret|hidden|confidential|private|between us)\b`},
-	{MarkerSecrecy, `\b(hide|conceal) (this|it|that)( \w+){0,2} from (the )?(user|human)\b`},
+		{MarkerOverride, `\b(ignore|disregard|forget|override|bypass|skip) ((all|any|the|your|of|my|these|those) )*(previous|prior|above|earlier|preceding|former|original|other|existing|system|safety|security|initial) (instructions?|directions?|directives?|rules|guidelines|prompts?|messages?|context|constraints|restrictions|policies|guardrails)\b`},
+		{MarkerOverride, `\b(ignore|disregard|forget) (all|any|your|the) (instructions|directions|directives|guidelines|rules|prompts)\b`},
+		{MarkerOverride, `\b(ignore|disregard|forget) (everything|anything) (above|before|else|previously|you)\b`},
+		{MarkerOverride, `\bnew (system )?instructions ?:`},
+		{MarkerOverride, `\byou (are|will) now (act|acting|be|behave|behaving|ignore|operate|operating|in)\b`},
+		{MarkerOverride, `\bfrom now on,? (you|ignore|always|never)\b`},
 
-	{MarkerPrecondition, `\bbefore (using|calling|invoking|running|executing|you use|you call) (this|the|any)( [\w-]+){0,2} tool\b[^.]{0,160}?\b(read|open|cat|load|fetch|access|send|upload|pass|include|attach|copy|retrieve|collect)\b`},
-	{MarkerPrecondition, `\botherwise,? (the|this) tool (will not|won't|cannot|can't|does not|doesn't) work\b`},
+		{MarkerSecrecy, `\b(do not|don't|dont|never|must not|should not|shouldn't) (\w+ ){0,2}(tell|inform|notify|alert|mention|reveal|disclose|show|say|explain|report|let)\b[^.]{0,60}?\b(user|human|operator|anyone)\b`},
+		{MarkerSecrecy, `\b(do not|don't|dont|never) (mention|reveal|disclose) (this|that|it|these)\b`},
+		{MarkerSecrecy, `\bwithout (telling|informing|notifying|asking|alerting|letting) (the )?(user|human)\b`},
+		{MarkerSecrecy, `\b(the )?(user|human) (must|should|need|needs to|may) not (know|see|be told|find out|notice|learn)\b`},
+		{MarkerSecrecy, `\b(user|human) (won't|will not|doesn't|does not|need not) (need to )?(know|see|notice)\b`},
+		{MarkerSecrecy, `\bkeep (this|it|that) (secret|hidden|confidential|private|between us)\b`},
+		{MarkerSecrecy, `\b(hide|conceal) (this|it|that)( \w+){0,2} from (the )?(user|human)\b`},
 
-	{MarkerSensitivePath, `(^|[^a-z0-9_])\.ssh\b`},
-	{MarkerSensitivePath, `\bid_(rsa|dsa|ecdsa|ed25519)\b`},
-	{MarkerSensitivePath, `\b(authorized_keys|known_hosts)\b`},
-	{MarkerSensitivePath, `(^|[^a-z0-9_])\.env\b`},
-	{MarkerSensitivePath, `/etc/(passwd|shadow|gshadow|sudoers)\b`},
-	{MarkerSensitivePath, `(^|[^a-z0-9_])\.aws\b`},
-	{MarkerSensitivePath, `(^|[^a-z0-9_])\.(gnupg|netrc|npmrc|pypirc|pgpass|git-credentials|password-store|kube/config|docker/config\.json|config/gcloud)\b`},
-	{MarkerSensitivePath, `\bapplication_default_credentials\.json\b`},
-	{MarkerSensitivePath, `(^|[^a-z0-9_])\.(bash|zsh)_history\b`},
-	{MarkerSensitivePath, `\bwallet\.dat\b`},
-	{MarkerSensitivePath, `\b(mcp|claude_desktop_config)\.json\b`},
-	{MarkerSensitivePath, `(^|[^a-z0-9_])\.(cursor|claude\.json|codeium)\b`},
-	{MarkerSensitivePath, `\b(ssh|private|secret) keys?\b`},
-	{MarkerSensitivePath, `\bseed phrases?\b`},
+		{MarkerPrecondition, `\bbefore (using|calling|invoking|running|executing|you use|you call) (this|the|any)( [\w-]+){0,2} tool\b[^.]{0,160}?\b(read|open|cat|load|fetch|access|send|upload|pass|include|attach|copy|retrieve|collect)\b`},
+		{MarkerPrecondition, `\botherwise,? (the|this) tool (will not|won't|cannot|can't|does not|doesn't) work\b`},
 
-	{MarkerExfiltration, `\bpass (its|the|their|this|that|all|any) (\w+ ){0,2}(contents?|data|text|output|values?) (as|in|into|to|via|through)\b`},
-	{MarkerExfiltration, `\b(send|forward|copy|bcc|cc|email|mail|upload|post)\b[^.]{0,60}?\bto [a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}`},
-	{MarkerExfiltration, `\b(all|every) (emails?|messages?|requests?|data|files?) (must|should|shall) (be )?(sent|forwarded|go|routed|copied|redirected) to\b`},
+		{MarkerSensitivePath, `(^|[^a-z0-9_])\.ssh\b`},
+		{MarkerSensitivePath, `\bid_(rsa|dsa|ecdsa|ed25519)\b`},
+		{MarkerSensitivePath, `\b(authorized_keys|known_hosts)\b`},
+		{MarkerSensitivePath, `(^|[^a-z0-9_])\.env\b`},
+		{MarkerSensitivePath, `/etc/(passwd|shadow|gshadow|sudoers)\b`},
+		{MarkerSensitivePath, `(^|[^a-z0-9_])\.aws\b`},
+		{MarkerSensitivePath, `(^|[^a-z0-9_])\.(gnupg|netrc|npmrc|pypirc|pgpass|git-credentials|password-store|kube/config|docker/config\.json|config/gcloud)\b`},
+		{MarkerSensitivePath, `\bapplication_default_credentials\.json\b`},
+		{MarkerSensitivePath, `(^|[^a-z0-9_])\.(bash|zsh)_history\b`},
+		{MarkerSensitivePath, `\bwallet\.dat\b`},
+		{MarkerSensitivePath, `\b(mcp|claude_desktop_config)\.json\b`},
+		{MarkerSensitivePath, `(^|[^a-z0-9_])\.(cursor|claude\.json|codeium)\b`},
+		{MarkerSensitivePath, `\b(ssh|private|secret) keys?\b`},
+		{MarkerSensitivePath, `\bseed phrases?\b`},
 
-	{MarkerShadowing, `\bwhen(ever)? this tool is (available|present|installed|loaded|enabled|active)\b`},
-	{MarkerShadowing, `\bside[- ]?effects? (on|for|to) (the )?(also present )?[a-z0-9_.-]+ tool\b`},
-	{MarkerShadowing, `\binstead of (using |calling )?(the )?[a-z0-9_.-]+( tool)?,? (always )?(use|call|invoke|run)\b`},
-	{MarkerShadowing, `\bthe [a-z0-9]+(_[a-z0-9]+)+ tool (must|shall|has to|is required to)\b`},
-	{MarkerShadowing, `\b(all|any|every) (other )?tools?\b[^.]{0,40}?\b(must|shall|have to|are required to)\b`},
+		{MarkerExfiltration, `\bpass (its|the|their|this|that|all|any) (\w+ ){0,2}(contents?|data|text|output|values?) (as|in|into|to|via|through)\b`},
+		{MarkerExfiltration, `\b(send|forward|copy|bcc|cc|email|mail|upload|post)\b[^.]{0,60}?\bto [a-z0-9._%+-]+@[a-z0-9.-]+\.[a-z]{2,}`},
+		{MarkerExfiltration, `\b(all|every) (emails?|messages?|requests?|data|files?) (must|should|shall) (be )?(sent|forwarded|go|routed|copied|redirected) to\b`},
 
-	{MarkerUrgency, `\b(very ){2,}important\b`},
-})
+		{MarkerShadowing, `\bwhen(ever)? this tool is (available|present|installed|loaded|enabled|active)\b`},
+		{MarkerShadowing, `\bside[- ]?effects? (on|for|to) (the )?(also present )?[a-z0-9_.-]+ tool\b`},
+		{MarkerShadowing, `\binstead of (using |calling )?(the )?[a-z0-9_.-]+( tool)?,? (always )?(use|call|invoke|run)\b`},
+		{MarkerShadowing, `\bthe [a-z0-9]+(_[a-z0-9]+)+ tool (must|shall|has to|is required to)\b`},
+		{MarkerShadowing, `\b(all|any|every) (other )?tools?\b[^.]{0,40}?\b(must|shall|have to|are required to)\b`},
+
+		{MarkerUrgency, `\b(very ){2,}important\b`},
+	})
+}
 
 func compileRules(rules []struct{ marker, expr string }) []markerRule {
 	out := make([]markerRule, len(rules))
@@ -186,7 +193,7 @@ func (s *scanner) text(where, raw string) {
 		return
 	}
 	var seen []string
-	for _, r := range markerRules {
+	for _, r := range markerRules() {
 		if slices.Contains(seen, r.marker) {
 			continue
 		}
