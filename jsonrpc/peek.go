@@ -3,6 +3,7 @@ package jsonrpc
 import (
 	"bytes"
 	"regexp"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -16,8 +17,11 @@ type Envelope struct {
 }
 
 // tailID matches an id member that closes a message, optionally followed
-// by the version member, as SDKs that put the result first write it.
-var tailID = regexp.MustCompile(`"id"\s*:\s*(-?[0-9]+|"(?:[^"\\]|\\.){0,256}")\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0"\s*)?\}\s*$`)
+// by the version member, as SDKs that put the result first write it. It is
+// compiled on first use: the bounded repetition makes a large program, and
+// building it in the package's init cost every start of mcpwarden (and of
+// the sandbox's init stage) about half a millisecond for an error path.
+var tailID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"id"\s*:\s*(-?[0-9]+|"(?:[^"\\]|\\.){0,256}")\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0"\s*)?\}\s*$`) })
 
 // Recover finds the id of an oversized message, and whether it named a
 // method, from the bytes a Reader kept of it.
@@ -47,7 +51,7 @@ func Recover(e *TooLargeError) Envelope {
 		}
 	}
 	if env.ID.IsZero() {
-		if m := tailID.FindSubmatch(e.Tail); m != nil {
+		if m := tailID().FindSubmatch(e.Tail); m != nil {
 			if id, ok := parseID(jsontext.Value(m[1])); ok {
 				env.ID = id
 			}
