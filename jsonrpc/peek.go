@@ -21,7 +21,9 @@ type Envelope struct {
 // compiled on first use: the bounded repetition makes a large program, and
 // building it in the package's init cost every start of mcpwarden (and of
 // the sandbox's init stage) about half a millisecond for an error path.
-var tailID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"id"\s*:\s*(-?[0-9]+|"(?:[^"\\]|\\.){0,256}")\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0"\s*)?\}\s*$`) })
+var tailID = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`"id"\s*:\s*(-?[0-9]+|"(?:[^"\\]|\\.){0,256}")\s*(?:,\s*"jsonrpc"\s*:\s*"2\.0"\s*)?\}\s*$`)
+})
 
 // Recover finds the id of an oversized message, and whether it named a
 // method, from the bytes a Reader kept of it.
