@@ -1,0 +1,270 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mcpwarden/mcpwarden/clientconfig"
+)
+
+const wrapUsage = `Usage:
+  mcpwarden wrap   [--client NAME|all] [--file PATH] [--project DIR] [--dry-run] [--mcpwarden PATH] [--best-effort]
+  mcpwarden unwrap [--client NAME|all] [--file PATH] [--project DIR] [--dry-run] [--mcpwarden PATH]
+
+wrap rewrites the configuration of MCP clients so that every stdio server
+runs as "mcpwarden run --profile NAME -- <its command and arguments>", NAME
+being the built-in profile that matches the server ("default", the strict
+one, when none does). Its env and every other key stay as they are; remote
+(http, sse) servers are left alone. An entry that already runs under
+mcpwarden is left alone, so wrapping twice changes nothing. Before its
+first change a file is copied to FILE` + clientconfig.BackupSuffix + `, with its mode.
+
+unwrap puts every server's own command back: byte for byte from the backup
+when the file is as wrap left it, else entry by entry, keeping later edits.
+
+Clients (NAME) and their files, user files unless --project:
+  claude-desktop  $XDG_CONFIG_HOME/Claude/claude_desktop_config.json, ~/Library/Application Support/Claude/...
+  claude-code     ~/.claude.json (mcpServers and projects.*.mcpServers); project: DIR/.mcp.json
+  cursor          ~/.cursor/mcp.json; project: DIR/.cursor/mcp.json
+  vscode          $XDG_CONFIG_HOME/Code/User/mcp.json, ~/Library/Application Support/Code/User/mcp.json;
+                  project: DIR/.vscode/mcp.json
+  windsurf        ~/.codeium/windsurf/mcp_config.json
+  codex           $CODEX_HOME/config.toml (~/.codex/config.toml); project: DIR/.codex/config.toml
+
+Flags:
+  --client NAME    the client whose files to change, or all (default all: every file that exists)
+  --file PATH      change this file instead (its client from --client, else guessed from its name)
+  --project DIR    change the project files of DIR instead of the user's files
+  --dry-run        print a unified diff of what would change, and write nothing
+  --mcpwarden PATH the mcpwarden command written into the entries (default: the absolute path of
+                   this program; "mcpwarden" to find it on the client's PATH)
+  --best-effort    (wrap) add --best-effort to each run line: start servers even where the kernel
+                   lacks a sandbox feature, with a warning (needed as root without a delegated cgroup)
+
+Examples:
+  mcpwarden wrap --dry-run                         what would change in every client's files
+  mcpwarden wrap --client claude-desktop           wrap Claude Desktop's servers
+  mcpwarden wrap --client vscode --project .       wrap the servers of ./.vscode/mcp.json
+  mcpwarden wrap --file ~/dotfiles/cursor-mcp.json --client cursor --mcpwarden mcpwarden
+  mcpwarden unwrap                                 undo wrap in every client's files
+`
+
+// wrapFlags are the options of "mcpwarden wrap" and "mcpwarden unwrap".
+type wrapFlags struct {
+	client, file, project, warden string
+	dryRun, bestEffort            bool
+}
+
+// configFile is one file to change and the client it belongs to.
+type configFile struct {
+	client clientconfig.Client
+	path   string
+}
+
+// wrapCommand implements "mcpwarden wrap" (undo false) and "mcpwarden
+// unwrap" (undo true). It returns 0 when every file was handled, 1 when
+// one failed and 2 for a usage error.
+func wrapCommand(args []string, undo bool, stdout, stderr io.Writer) int {
+	f, code := parseWrapFlags(args, undo, stdout, stderr)
+	if code >= 0 {
+		return code
+	}
+	opts, err := wardenOptions(f)
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 2
+	}
+	files, err := configFiles(f)
+	if err != nil {
+		diag(stderr, "%v", err)
+		return 1
+	}
+	status := 0
+	for _, cf := range files {
+		var fr clientconfig.FileResult
+		if undo {
+			fr, err = clientconfig.UnwrapFile(cf.path, cf.client, opts, f.dryRun)
+		} else {
+			fr, err = clientconfig.WrapFile(cf.path, cf.client, opts, f.dryRun)
+		}
+		if err != nil {
+			diag(stderr, "%v; nothing was changed in it: fix or restore the file and run the command again", err)
+			status = 1
+			continue
+		}
+		printFileResult(stdout, cf, fr, undo, f.dryRun)
+	}
+	return status
+}
+
+func parseWrapFlags(args []string, undo bool, stdout, stderr io.Writer) (wrapFlags, int) {
+	var f wrapFlags
+	name := map[bool]string{false: "wrap", true: "unwrap"}[undo]
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&f.client, "client", "all", "")
+	fs.StringVar(&f.file, "file", "", "")
+	fs.StringVar(&f.project, "project", "", "")
+	fs.StringVar(&f.warden, "mcpwarden", "", "")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "")
+	if !undo {
+		fs.BoolVar(&f.bestEffort, "best-effort", false, "")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, wrapUsage)
+			return f, 0
+		}
+		diag(stderr, "%s: %v (see mcpwarden %s --help)", name, err, name)
+		return f, 2
+	}
+	if fs.NArg() > 0 {
+		diag(stderr, "%s takes no arguments, got %q (name a file with --file; see mcpwarden %s --help)", name, fs.Arg(0), name)
+		return f, 2
+	}
+	if f.file != "" && f.project != "" {
+		diag(stderr, "%s: give --file or --project, not both", name)
+		return f, 2
+	}
+	return f, -1
+}
+
+// wardenOptions returns the command to write into the entries: the flag's
+// value (a path made absolute, a bare name kept for PATH lookup) or the
+// running program.
+func wardenOptions(f wrapFlags) (clientconfig.Options, error) {
+	var opts clientconfig.Options
+	if f.bestEffort {
+		opts.RunFlags = []string{"--best-effort"}
+	}
+	switch {
+	case f.warden != "" && !strings.ContainsRune(f.warden, filepath.Separator):
+		opts.Warden = f.warden
+	case f.warden != "":
+		abs, err := filepath.Abs(f.warden)
+		if err != nil {
+			return opts, fmt.Errorf("--mcpwarden %s: %w", f.warden, err)
+		}
+		opts.Warden = abs
+	default:
+		exe, err := os.Executable()
+		if err != nil {
+			return opts, fmt.Errorf("finding the path of this program (%w); name it with --mcpwarden PATH", err)
+		}
+		opts.Warden = exe
+	}
+	return opts, nil
+}
+
+// configFiles returns the files the flags select. Without --file, only
+// files that exist are returned, and finding none is an error that lists
+// every path tried.
+func configFiles(f wrapFlags) ([]configFile, error) {
+	var chosen []clientconfig.Client
+	if f.client == "all" {
+		chosen = clientconfig.Clients()
+	} else {
+		c, err := clientconfig.Lookup(f.client)
+		if err != nil {
+			return nil, err
+		}
+		chosen = []clientconfig.Client{c}
+	}
+	if f.file != "" {
+		c := clientconfig.ForFile(f.file)
+		if f.client != "all" {
+			c = chosen[0]
+		}
+		if _, err := os.Stat(f.file); err != nil {
+			return nil, fmt.Errorf("--file %s: %w", f.file, err)
+		}
+		return []configFile{{c, f.file}}, nil
+	}
+	project := f.project
+	if project != "" {
+		abs, err := filepath.Abs(project)
+		if err != nil {
+			return nil, fmt.Errorf("--project %s: %w", project, err)
+		}
+		project = abs
+	}
+	env := clientconfig.EnvFrom(os.Getenv)
+	if project == "" && env.Home == "" {
+		return nil, errors.New("HOME is not set, so the clients' files cannot be found; name one with --file")
+	}
+	var out []configFile
+	var tried []string
+	for _, c := range chosen {
+		paths := c.Paths(env, project)
+		if len(paths) == 0 && f.client != "all" {
+			return nil, fmt.Errorf("%s has no project configuration; leave out --project, or name a file with --file", c.Title)
+		}
+		for _, p := range paths {
+			tried = append(tried, p)
+			if _, err := os.Stat(p); err == nil {
+				out = append(out, configFile{c, p})
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s configuration %s: %w", c.Title, p, err)
+			}
+		}
+	}
+	if len(out) == 0 {
+		who := "MCP client"
+		if f.client != "all" {
+			who = chosen[0].Title
+		}
+		return nil, fmt.Errorf("no %s configuration found; tried %s; name a file with --file PATH (and --client NAME)",
+			who, strings.Join(tried, ", "))
+	}
+	return out, nil
+}
+
+// printFileResult writes what happened to one file: a line per server,
+// then what was written, and in a dry run the diff.
+func printFileResult(w io.Writer, cf configFile, fr clientconfig.FileResult, undo, dryRun bool) {
+	fmt.Fprintf(w, "%s: %s\n", cf.client.Title, fr.Path)
+	if len(fr.Reports) == 0 {
+		fmt.Fprintln(w, "  no MCP servers in it")
+	}
+	first := strings.Join(cf.client.Locations[0], ".")
+	for _, r := range fr.Reports {
+		name := r.Name
+		if r.Where != first {
+			name = r.Where + "." + r.Name
+		}
+		line := fmt.Sprintf("  %s: %s", name, r.Action)
+		if r.Profile != "" {
+			line += ", profile " + r.Profile
+		}
+		if r.Detail != "" {
+			line += ": " + r.Detail
+		}
+		fmt.Fprintln(w, line)
+	}
+	switch {
+	case !fr.Changed:
+		fmt.Fprintln(w, "  unchanged")
+	case dryRun:
+		fmt.Fprint(w, fr.Diff)
+		fmt.Fprintln(w, "  dry run: nothing written")
+	case undo && fr.Restored:
+		fmt.Fprintf(w, "  restored the file from before wrap byte for byte; removed its backup %s\n", fr.Backup)
+	case undo && fr.Backup != "":
+		fmt.Fprintf(w, "  unwrapped in place, keeping the edits made since wrap; the backup from before wrap stays at %s\n", fr.Backup)
+	case undo:
+		fmt.Fprintln(w, "  unwrapped in place")
+	case fr.BackupCreated:
+		fmt.Fprintf(w, "  written; the file as it was is at %s\n", fr.Backup)
+	default:
+		fmt.Fprintf(w, "  written; the backup from before the first wrap stays at %s\n", fr.Backup)
+	}
+	if fr.Target != fr.Path && fr.Target != "" {
+		fmt.Fprintf(w, "  (%s is a symbolic link to %s: that file is the one changed, and the link stays)\n", fr.Path, fr.Target)
+	}
+}
