@@ -35,9 +35,9 @@ func TestCheckArgsSchemas(t *testing.T) {
 		args, want string
 	}{
 		{`{"message":"hi"}`, ""},
-		{`{"message":42}`, "tool's input schema: at /message"},
+		{`{"message":42}`, "tool's input schema: at /properties/message: type"},
 		{`{}`, "tool's input schema"},
-		{`{"message":"too long"}`, "profile's schema for echo: at /message"},
+		{`{"message":"too long"}`, "profile's schema for echo: at /properties/message: maxLength"},
 	}
 	for _, tt := range tests {
 		err := c.CheckArgs(context.Background(), "echo", jsontext.Value(tt.args), tool)
