@@ -130,6 +130,11 @@ func setUp() (*server, error) {
 			return nil, err
 		}
 	}
+	if cfg.Network == NetworkProxy {
+		if err := handOverEgress(); err != nil {
+			return nil, err
+		}
+	}
 	cwd, err := unix.Getwd()
 	if err != nil {
 		cwd = ""
@@ -151,7 +156,8 @@ func setUp() (*server, error) {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return nil, fmt.Errorf("making the init undumpable: %w", err)
 	}
-	policy := landlockPolicy{read: v.read, write: v.write, hostNetwork: cfg.Network == NetworkHost}
+	policy := landlockPolicy{read: v.read, write: v.write, hostNetwork: cfg.Network == NetworkHost,
+		connectTCP: egressConnectPorts(cfg.Network)}
 	// Its warnings depend on the kernel alone, and Command has returned
 	// them to the caller already.
 	if _, err := restrictLandlockPolicy(policy, cfg.BestEffort); err != nil {

@@ -68,7 +68,7 @@ const (
 const (
 	NetworkNone  = "none"  // a private network namespace with only loopback
 	NetworkHost  = "host"  // the host's network namespace
-	NetworkProxy = "proxy" // egress through a filtering proxy; not supported yet
+	NetworkProxy = "proxy" // loopback only, and the egress listener (see Egress)
 )
 
 // configFD is the descriptor on which the init finds its Config: the first
@@ -94,8 +94,11 @@ type Config struct {
 	// (or, for a file, an empty file) wherever they are visible in the view.
 	Hide []string
 
-	// Network is NetworkNone (also when empty) or NetworkHost.
+	// Network is NetworkNone (also when empty), NetworkHost or
+	// NetworkProxy, which needs Egress.
 	Network string
+	// Egress receives the egress proxy's listener with NetworkProxy.
+	Egress *Egress
 	// Limits bounds the resources the server may use.
 	Limits Limits
 	// SeccompDeny names extra system calls that fail with EPERM.
@@ -106,6 +109,11 @@ type Config struct {
 	// Home is the user's home directory: HOME inside the sandbox. Unless it
 	// lies in Read or Write, it is an empty, private, writable directory.
 	Home string
+	// InitBuildID is the Go build ID of the init executable built with the
+	// running binary (see [InitName]). When the file beside the running
+	// binary has it, the init runs from there, which starts faster; when
+	// empty or not found, the running binary starts itself as the init.
+	InitBuildID string
 }
 
 // Command returns the command that runs cfg's server in a sandbox, and
@@ -128,6 +136,10 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 	_, warnings, err = planLandlock(abi, abiErr, cfg.Network == NetworkHost, cfg.BestEffort)
 	if err != nil {
 		return nil, nil, fmt.Errorf("sandbox: %w", err)
+	}
+	egressFile, err := egressFiles(cfg)
+	if err != nil {
+		return nil, nil, err
 	}
 	conf, err := encodeConfig(cfg)
 	if err != nil {
@@ -157,7 +169,7 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 		conf.Close()
 		return nil, nil, err
 	}
-	files := []*os.File{conf}
+	files := append([]*os.File{conf}, egressFile...)
 	if cg != nil {
 		attr.UseCgroupFD = true
 		attr.CgroupFD = int(cg.Fd())
@@ -175,8 +187,16 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 		return nil, nil, fmt.Errorf("sandbox: %w", err)
 	}
 	warnings = append(warnings, lw...)
+	path := "/proc/self/exe"
+	if exe := openInit(cfg.InitBuildID); exe != nil {
+		// Started through the descriptor that was checked, so that the
+		// file cannot be swapped between the check and execve. The init
+		// marks it close-on-exec with every other stray descriptor.
+		files = append(files, exe)
+		path = fmt.Sprintf("/proc/self/fd/%d", configFD+len(files)-1)
+	}
 	cmd = &exec.Cmd{
-		Path: "/proc/self/exe",
+		Path: path,
 		Args: []string{"mcpwarden", InitArg},
 		// The init needs no environment; the server gets cfg.Env.
 		Env:         []string{},
@@ -227,11 +247,9 @@ func (c *Config) validate() error {
 		}
 	}
 	switch c.Network {
-	case "", NetworkNone, NetworkHost:
-	case NetworkProxy:
-		return errors.New(`sandbox: network "proxy" is not supported yet (use "none" or "host")`)
+	case "", NetworkNone, NetworkHost, NetworkProxy:
 	default:
-		return fmt.Errorf(`sandbox: network %q is unknown (use "none" or "host")`, c.Network)
+		return fmt.Errorf(`sandbox: network %q is unknown (use "none", "proxy" or "host")`, c.Network)
 	}
 	return c.Limits.validate()
 }

@@ -148,7 +148,7 @@ func TestCommandRejectsBadConfig(t *testing.T) {
 		{"relative write", func(c *Config) { c.Write = []string{"./x"} }, "write path"},
 		{"NUL in hide", func(c *Config) { c.Hide = []string{"/a\x00"} }, "hide path"},
 		{"relative home", func(c *Config) { c.Home = "home" }, "home"},
-		{"proxy network", func(c *Config) { c.Network = NetworkProxy }, "not supported yet"},
+		{"proxy network without egress", func(c *Config) { c.Network = NetworkProxy }, "needs Config.Egress"},
 		{"unknown network", func(c *Config) { c.Network = "internet" }, "unknown"},
 		{"negative limit", func(c *Config) { c.Limits.OpenFiles = -1 }, "negative"},
 	}
