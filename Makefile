@@ -14,11 +14,16 @@ export CGO_ENABLED := 1
 GO ?= go
 FUZZTIME ?= 10s
 BIN := bin/mcpwarden
+INIT_BIN := bin/mcpwarden-init
 
 .PHONY: build setup check-code test test-unprivileged fuzz bench demo clean
 
+# The sandbox's init stage is a small executable of its own, installed
+# beside mcpwarden (install both); mcpwarden records its build ID and starts
+# it only when the two come from the same build.
 build:
-	$(GO) build -trimpath -o $(BIN) ./cmd/mcpwarden
+	$(GO) build -trimpath -o $(INIT_BIN) ./cmd/mcpwarden-init
+	$(GO) build -trimpath -ldflags "-X main.initBuildID=$$($(GO) tool buildid $(INIT_BIN))" -o $(BIN) ./cmd/mcpwarden
 
 setup:
 	bash scripts/setup.sh
@@ -52,5 +57,5 @@ demo: setup build
 # clean keeps bin/tools and e2e/npm/node_modules, which setup would only
 # install again.
 clean:
-	rm -f $(BIN) bin/bench.txt
+	rm -f $(BIN) $(INIT_BIN) bin/bench.txt
 	$(GO) clean -testcache

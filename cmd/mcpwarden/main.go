@@ -21,6 +21,12 @@ import (
 // version is the release of mcpwarden; set with -ldflags "-X main.version=..." by releases.
 var version = "0.1.0-dev"
 
+// initBuildID is the Go build ID of the mcpwarden-init built with this
+// binary, set with -ldflags "-X main.initBuildID=..." by make build; the
+// sandbox starts that small executable as its init when it is installed
+// beside this one (see sandbox.InitName).
+var initBuildID string
+
 const usage = `mcpwarden runs an MCP server behind a policy-enforcing proxy.
 
 Usage:

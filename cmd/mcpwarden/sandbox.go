@@ -67,6 +67,7 @@ func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestE
 		SeccompDeny: sb.SeccompDeny,
 		BestEffort:  bestEffort,
 		Home:        sp.home,
+		InitBuildID: initBuildID,
 	}
 	return sandbox.Command(cfg)
 }
