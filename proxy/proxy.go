@@ -41,6 +41,10 @@ type Config struct {
 	// Pins records tool definitions and hides the ones that changed; nil
 	// turns pinning off.
 	Pins *pin.Store
+	// Observe, if set, is handed every audit record as it is written,
+	// with the time of writing, also without an audit log; telemetry
+	// export uses it. It must not block.
+	Observe func(r audit.Record, at time.Time)
 }
 
 // Streams are the four ends a Proxy pumps between.

@@ -11,10 +11,13 @@ import (
 // record writes an audit record. Failures are reported on stderr and
 // returned, so that a call whose decision cannot be recorded is refused.
 func (p *Proxy) record(r audit.Record) error {
+	r.Warnings = p.cfg.Warnings
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(r, time.Now())
+	}
 	if p.cfg.Audit == nil {
 		return nil
 	}
-	r.Warnings = p.cfg.Warnings
 	if err := p.cfg.Audit.Write(r); err != nil {
 		p.diag("writing the audit log: %v", err)
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/mcpwarden/mcpwarden/profile"
 	"github.com/mcpwarden/mcpwarden/proxy"
 	"github.com/mcpwarden/mcpwarden/supervise"
+	"github.com/mcpwarden/mcpwarden/telemetry"
 )
 
 const runUsage = `Usage: mcpwarden run [flags] -- CMD [ARGS...]
@@ -102,11 +103,14 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err != nil {
 		return 1, err
 	}
-	auditLog, err := openAudit(f.auditLog, prof.Server.Name)
+	session := newSessionID()
+	auditLog, err := openAudit(f.auditLog, prof.Server.Name, session)
 	if err != nil {
 		return 1, err
 	}
 	defer auditLog.Close()
+	tel := telemetry.StartFromEnv(os.LookupEnv, prof.Server.Name, session, func(msg string) { diag(stderr, "%s", msg) })
+	defer tel.Close() // bounded by telemetry.FlushTimeout
 
 	cmd, warnings, err := sandboxCommand(prof, paths, argv, f.bestEffort)
 	if err != nil {
@@ -128,6 +132,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		Warnings:       warnings,
 		Calls:          g.calls,
 		Pins:           g.pins,
+		Observe:        tel.Observer(),
 	}, proxy.Streams{ClientIn: stdin, ClientOut: stdout, ServerIn: serverIn, ServerOut: serverOut})
 
 	stopSignals := relaySignals(proc)
@@ -167,14 +172,14 @@ func chooseProfile(flagValue string, argv []string) (*profile.Profile, error) {
 	return profile.Select(argv)
 }
 
-func openAudit(path, server string) (*audit.Log, error) {
+func openAudit(path, server, session string) (*audit.Log, error) {
 	if path == "" {
 		var err error
 		if path, err = audit.DefaultPath(server); err != nil {
 			return nil, fmt.Errorf("audit log: %w (pass --audit-log FILE)", err)
 		}
 	}
-	l, err := audit.Open(path, server, newSessionID())
+	l, err := audit.Open(path, server, session)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}

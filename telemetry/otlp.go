@@ -1,0 +1,125 @@
+package telemetry
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// sender posts OTLP/HTTP protobuf requests to one endpoint.
+//
+// The body is a TracesData or MetricsData message: the OTLP specification
+// makes them identical on the wire to ExportTraceServiceRequest and
+// ExportMetricsServiceRequest, and the data packages, unlike the
+// collector service packages, do not link gRPC into mcpwarden.
+type sender struct {
+	ep     Endpoint
+	client *http.Client
+}
+
+// maxResponse bounds what is read of a collector's answer.
+const maxResponse = 64 << 10
+
+func newSender(ep Endpoint) (*sender, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if ep.CAFile != "" || ep.CertFile != "" {
+		tc := &tls.Config{MinVersion: tls.VersionTLS12}
+		if ep.CAFile != "" {
+			pem, err := os.ReadFile(ep.CAFile)
+			if err != nil {
+				return nil, fmt.Errorf("reading the collector's CA certificate: %w", err)
+			}
+			tc.RootCAs = x509.NewCertPool()
+			if !tc.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("%s: no PEM certificate in it", ep.CAFile)
+			}
+		}
+		if ep.CertFile != "" || ep.KeyFile != "" {
+			pair, err := tls.LoadX509KeyPair(ep.CertFile, ep.KeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("loading the client certificate: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{pair}
+		}
+		tr.TLSClientConfig = tc
+	}
+	return &sender{ep: ep, client: &http.Client{Transport: tr}}, nil
+}
+
+// send posts m and waits at most the endpoint's timeout, or until ctx ends.
+func (s *sender) send(ctx context.Context, m proto.Message) error {
+	body, err := proto.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encoding: %w", err)
+	}
+	if s.ep.Gzip {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		_, _ = zw.Write(body)
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("compressing: %w", err)
+		}
+		body = b.Bytes()
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.ep.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("request: %w", err)
+	}
+	for k, v := range s.ep.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("User-Agent", "mcpwarden")
+	if s.ep.Gzip {
+		req.Header.Set("Content-Encoding", "gzip")
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if resp.StatusCode/100 != 2 {
+		return &statusError{code: resp.StatusCode, body: msg}
+	}
+	return nil
+}
+
+// statusError is a collector's refusal.
+type statusError struct {
+	code int
+	body []byte
+}
+
+func (e *statusError) Error() string {
+	text := strings.ToValidUTF8(string(e.body), "?")
+	if len(text) > 200 || strings.ContainsAny(text, "\x00") || !printable(text) {
+		text = ""
+	}
+	if text == "" {
+		return fmt.Sprintf("collector answered %d", e.code)
+	}
+	return fmt.Sprintf("collector answered %d: %s", e.code, text)
+}
+
+// printable keeps a collector's binary (protobuf Status) answer out of a
+// one-line diagnostic.
+func printable(s string) bool {
+	for _, r := range s {
+		if r < ' ' && r != '\t' {
+			return false
+		}
+	}
+	return true
+}
