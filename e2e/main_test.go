@@ -62,6 +62,16 @@ func runTests(m *testing.M) int {
 	if raceEnabled {
 		wardenFlags = append(wardenFlags, "-race")
 	}
+	// Built as make build builds it: with the small init executable
+	// beside it, so that the tests run the init users run.
+	if os.Getenv("MCPWARDEN_BIN") == "" {
+		id, err := buildInit(dir, wardenFlags)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+			return 1
+		}
+		wardenFlags = append(wardenFlags, "-ldflags", "-X main.initBuildID="+id)
+	}
 	if wardenBin, err = binary("MCPWARDEN_BIN", dir, "github.com/mcpwarden/mcpwarden/cmd/mcpwarden", wardenFlags...); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
@@ -89,6 +99,19 @@ func binary(env, dir, pkg string, flags ...string) (string, error) {
 	}
 	out := filepath.Join(dir, filepath.Base(pkg))
 	return out, goBuild(out, pkg, flags...)
+}
+
+// buildInit builds mcpwarden-init into dir and returns its Go build ID.
+func buildInit(dir string, flags []string) (string, error) {
+	out := filepath.Join(dir, "mcpwarden-init")
+	if err := goBuild(out, "github.com/mcpwarden/mcpwarden/cmd/mcpwarden-init", flags...); err != nil {
+		return "", err
+	}
+	id, err := exec.Command("go", "tool", "buildid", out).Output()
+	if err != nil {
+		return "", fmt.Errorf("go tool buildid %s: %w", out, err)
+	}
+	return strings.TrimSpace(string(id)), nil
 }
 
 // goBuild builds pkg into out. The go command puts its own directory

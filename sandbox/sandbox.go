@@ -187,8 +187,9 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 		return nil, nil, fmt.Errorf("sandbox: %w", err)
 	}
 	warnings = append(warnings, lw...)
-	path := "/proc/self/exe"
+	path, name := "/proc/self/exe", "mcpwarden"
 	if exe := openInit(cfg.InitBuildID); exe != nil {
+		name = InitName
 		// Started through the descriptor that was checked, so that the
 		// file cannot be swapped between the check and execve. The init
 		// marks it close-on-exec with every other stray descriptor.
@@ -197,7 +198,7 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 	}
 	cmd = &exec.Cmd{
 		Path: path,
-		Args: []string{"mcpwarden", InitArg},
+		Args: []string{name, InitArg},
 		// The init needs no environment; the server gets cfg.Env.
 		Env:         []string{},
 		ExtraFiles:  files,
