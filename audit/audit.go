@@ -6,7 +6,8 @@
 // a file opened with O_APPEND: once [Log.Write] returns, the record is in the
 // page cache and outlives a SIGKILL of the process, and concurrent writers,
 // including other processes appending to the same file, never interleave
-// partial lines. Nothing is buffered in user space. Records reach stable
+// partial lines. Nothing is buffered in user space; the flock a write holds
+// is released by the kernel when a writer dies. Records reach stable
 // storage when the kernel writes them back, or at the latest on [Log.Close];
 // only a crash of the machine before then can lose them.
 //
@@ -19,13 +20,15 @@
 // # Records
 //
 // Each line is a JSON object with these members, in this order; empty values
-// are omitted:
+// are omitted, except prev and hash, which every record has:
 //
-//	time         RFC 3339 time in UTC with nanoseconds
+//	time         RFC 3339 time in UTC with nanoseconds, taken while the
+//	             writer holds the file lock, so lines are in time order
 //	server       the server name given to [Open]
 //	session      the session identifier given to [Open]
-//	event        "decision" or "outcome"
+//	event        "decision", "outcome" or "guard"
 //	method       the JSON-RPC method: tools/call, resources/read, prompts/get
+//	             (tools/list for guard records)
 //	id           the JSON-RPC request id, as it appeared in the request
 //	             (a JSON number or string)
 //	target       what the request is about: the tool name for tools/call, the
@@ -34,19 +37,52 @@
 //	             query finds every record about a name
 //	decision     "allow" or "deny"
 //	reason       why the decision was taken
-//	outcome      how the request ended: "ok", "error", "isError",
-//	             "server_exited", "cancelled"
+//	outcome      how the request ended: "ok", "error", "isError", "denied",
+//	             "server_exited", "cancelled", "input_required"
 //	error        the error message that went back to the client
 //	duration_ms  time from forwarding to answer, in milliseconds (a number)
 //	warnings     array of strings, e.g. sandbox features that are missing
+//	guards       array of strings: what the guards changed or decided
 //	arguments    the request's arguments as embedded JSON, after
 //	             [RedactArguments]
+//	prev         the hash of the line before this one (64 hex digits), or
+//	             [Genesis] on the first line of the file
+//	hash         SHA-256, in hex, of this line up to and including prev's
+//	             value: everything but its last 75 bytes
 //
 // Text members longer than [MaxStringBytes] are truncated with a marker that
 // says how many bytes were dropped, so that records stay small.
+//
+// # The hash chain
+//
+// prev and hash make the file a hash chain, which [Verify] checks: editing,
+// removing, inserting or moving a record breaks it at that line. A line
+// that carries no hash member (a record written before the chain existed,
+// a torn line, foreign text) is referred to by the SHA-256 of its bytes
+// without the newline. The chain has no secret key: somebody who can write
+// the file and knows the format can rewrite it from the edited line on.
+// What it stops is the edit that does not recompute every later hash, and
+// keeping [Report.Head] elsewhere also reveals a rewrite and the removal of
+// the last records, which the chain alone cannot show.
+//
+// Several processes may append to one file. Each write holds an exclusive
+// flock on the file, so that a record's prev is the line that is really
+// before it. A Log remembers the hash of its own last record and the
+// file's size after it; when the size is unchanged it needs no read, and
+// otherwise it reads the last 76 bytes, or the whole last line when that
+// is not a chained record.
+//
+// A write cut short (a full disk, a crash of the machine) leaves a torn
+// last line. The next writer ends it with a newline, in the same write as
+// its own record, which chains to the torn line; [Verify] then reports the
+// torn line as a note, not as a break. A torn last line that no record
+// follows is a break, since it cannot be told from a truncated file.
 package audit
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -113,20 +149,53 @@ type Log struct {
 
 	mu     sync.Mutex // serialises records and guards the fields below
 	file   *os.File
+	fd     int // file's descriptor, for flock and fstat
 	sink   *fileSink
 	logger zerolog.Logger
+	// The hash of the last line and the file's size after this Log last
+	// wrote; while the size is unchanged no other writer has appended,
+	// and the end of the file need not be read.
+	last    string
+	lastEnd int64
 }
 
-// fileSink hands each zerolog event to the file and keeps the error for
-// [Log.Write] to return. It reports success to zerolog, which would
-// otherwise print the failure on stderr and drop it.
+// fileSink hands each zerolog event to the file, completed with its hash
+// member, and keeps the error for [Log.Write] to return. It reports
+// success to zerolog, which would otherwise print the failure on stderr
+// and drop it.
 type fileSink struct {
 	file *os.File
+	// lead starts the write with a newline that ends a torn last line.
+	lead bool
+	buf  []byte // the line being written, reused
+	hash string // hash member of the line last written
+	n    int    // bytes of it written
 	err  error
 }
 
 func (s *fileSink) Write(p []byte) (int, error) {
-	_, s.err = s.file.Write(p)
+	s.n, s.hash = 0, ""
+	// zerolog ends every event with "}\n"; the hash covers what precedes.
+	body, ok := bytes.CutSuffix(p, []byte("}\n"))
+	if !ok {
+		s.err = errors.New("unexpected end of an encoded record")
+		return len(p), nil
+	}
+	sum := sha256.Sum256(body)
+	s.buf = s.buf[:0]
+	if s.lead {
+		s.buf = append(s.buf, '\n')
+	}
+	s.buf = append(s.buf, body...)
+	s.buf = append(s.buf, hashMember...)
+	s.buf = hex.AppendEncode(s.buf, sum[:])
+	s.buf = append(s.buf, "\"}\n"...)
+	if len(s.buf) > MaxLineBytes {
+		s.err = fmt.Errorf("record of %d bytes is longer than the %d bytes a line may hold", len(s.buf), MaxLineBytes)
+		return len(p), nil
+	}
+	s.n, s.err = s.file.Write(s.buf)
+	s.hash = hex.EncodeToString(sum[:])
 	return len(p), nil
 }
 
@@ -162,7 +231,9 @@ func Open(path, server, session string) (*Log, error) {
 	// O_NONBLOCK keeps a FIFO planted at path from blocking the open; it
 	// does not change writes to a regular file. O_NOFOLLOW refuses a
 	// symbolic link that would redirect records into another file.
-	flags := os.O_WRONLY | os.O_APPEND | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	// O_RDWR, not O_WRONLY: the end of the file is read back to find
+	// the hash of the last line.
+	flags := os.O_RDWR | os.O_APPEND | os.O_CREATE | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
@@ -180,8 +251,10 @@ func Open(path, server, session string) (*Log, error) {
 		server:  server,
 		session: session,
 		file:    f,
+		fd:      int(f.Fd()),
 		sink:    sink,
 		logger:  zerolog.New(sink),
+		lastEnd: -1,
 	}, nil
 }
 
@@ -229,16 +302,58 @@ func (l *Log) Write(r Record) error {
 	if l.file == nil {
 		return fmt.Errorf("audit: write record: %w", os.ErrClosed)
 	}
+	if err := lockFD(l.fd); err != nil {
+		return fmt.Errorf("audit: write record: %w", err)
+	}
+	defer unlockFD(l.fd)
+	prev, size, torn, err := l.tail()
+	if err != nil {
+		return fmt.Errorf("audit: write record: %w", err)
+	}
 	// Logger.Log returns nil when zerolog's process-wide level disables
 	// events; an audit record must never be dropped silently.
 	ev := l.logger.Log()
 	if ev == nil {
 		return errors.New("audit: write record: zerolog's global level disables logging")
 	}
-	// The time is taken under the lock so that lines are in time order.
+	// The time is taken under the lock so that lines are in time order,
+	// also across processes.
 	ev.Str("time", time.Now().UTC().Format(time.RFC3339Nano))
-	str(ev, "server", l.server)
-	str(ev, "session", l.session)
+	fields(ev, l.server, l.session, &r, args)
+	ev.Str("prev", prev)
+	l.sink.lead, l.sink.err = torn, nil
+	ev.Send()
+	if err := l.sink.err; err != nil {
+		// A short write left a torn line, and any write a changed file:
+		// the next one reads the end of the file again.
+		l.lastEnd = -1
+		return fmt.Errorf("audit: write record: %w", err)
+	}
+	l.last, l.lastEnd = l.sink.hash, size+int64(l.sink.n)
+	return nil
+}
+
+// tail returns the hash of the last line of the file, the file's size, and
+// whether its last line is torn. It reads the file only when another
+// writer has changed its size since this Log last wrote; the caller holds
+// the file lock.
+func (l *Log) tail() (hash string, size int64, torn bool, err error) {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(l.fd, &st); err != nil {
+		return "", 0, false, fmt.Errorf("check the log's size: %w", err)
+	}
+	size = st.Size
+	if size == l.lastEnd {
+		return l.last, size, false, nil
+	}
+	hash, torn, err = tailLink(l.file, size)
+	return hash, size, torn, err
+}
+
+// fields adds the members of r after time, in the documented order.
+func fields(ev *zerolog.Event, server, session string, r *Record, args []byte) {
+	str(ev, "server", server)
+	str(ev, "session", session)
 	str(ev, "event", r.Event)
 	str(ev, "method", r.Method)
 	requestID(ev, r.RequestID)
@@ -267,12 +382,6 @@ func (l *Log) Write(r Record) error {
 	if args != nil {
 		ev.RawJSON("arguments", args)
 	}
-	l.sink.err = nil
-	ev.Send()
-	if err := l.sink.err; err != nil {
-		return fmt.Errorf("audit: write record: %w", err)
-	}
-	return nil
 }
 
 func str(ev *zerolog.Event, key, val string) {

@@ -3,6 +3,8 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"os/exec"
@@ -77,7 +79,7 @@ func TestOpenRefuses(t *testing.T) {
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, "no such device"},
+		}, "not a regular file"},
 		{"directory", func(t *testing.T, path string) {
 			if err := os.Mkdir(path, 0o700); err != nil {
 				t.Fatal(err)
@@ -185,7 +187,7 @@ func TestWriteRecord(t *testing.T) {
 	}
 	line := lines[0]
 	wantKeys := []string{"time", "server", "session", "event", "method", "id", "target",
-		"decision", "reason", "outcome", "error", "duration_ms", "warnings", "arguments"}
+		"decision", "reason", "outcome", "error", "duration_ms", "warnings", "arguments", "prev", "hash"}
 	if got := memberNames(t, line); strings.Join(got, ",") != strings.Join(wantKeys, ",") {
 		t.Errorf("members = %v, want %v", got, wantKeys)
 	}
@@ -204,6 +206,8 @@ func TestWriteRecord(t *testing.T) {
 		DurationMS float64        `json:"duration_ms"`
 		Warnings   []string       `json:"warnings"`
 		Arguments  jsontext.Value `json:"arguments"`
+		Prev       string         `json:"prev"`
+		Hash       string         `json:"hash"`
 	}
 	if err := json.Unmarshal(line, &got, json.RejectUnknownMembers(true)); err != nil {
 		t.Fatalf("%s: %v", line, err)
@@ -228,6 +232,8 @@ func TestWriteRecord(t *testing.T) {
 		{"duration_ms", strconv.FormatFloat(got.DurationMS, 'f', -1, 64), "1.5"},
 		{"warnings", strings.Join(got.Warnings, "|"), "landlock unavailable"},
 		{"arguments", string(got.Arguments), `{"path":"/etc/passwd","auth":"[REDACTED]"}`},
+		{"prev", got.Prev, Genesis},
+		{"hash", got.Hash, sha256Hex(line[:len(line)-hashSuffixLen])},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -250,7 +256,7 @@ func TestWriteOmitsEmptyFields(t *testing.T) {
 	}
 	l.Close()
 	lines := readLines(t, path)
-	if got := strings.Join(memberNames(t, lines[0]), ","); got != "time,server,event" {
+	if got := strings.Join(memberNames(t, lines[0]), ","); got != "time,server,event,prev,hash" {
 		t.Errorf("members = %s in %s", got, lines[0])
 	}
 }
@@ -328,7 +334,7 @@ func TestWriteUnparseableArguments(t *testing.T) {
 	}
 	l.Close()
 	lines := readLines(t, path)
-	if !bytes.HasSuffix(lines[0], []byte(`"arguments":"[unparseable arguments, 6 bytes]"}`)) {
+	if !bytes.Contains(lines[0], []byte(`,"arguments":"[unparseable arguments, 6 bytes]","prev":`)) {
 		t.Errorf("line = %s", lines[0])
 	}
 }
@@ -439,6 +445,7 @@ func TestConcurrentWriters(t *testing.T) {
 		}
 		seen[rec.ID] = true
 	}
+	checkIntact(t, verifyFile(t, path), writers*records)
 }
 
 const killChildEnv = "MCPWARDEN_AUDIT_TEST_KILL_CHILD"
@@ -604,4 +611,9 @@ func memberNames(t *testing.T, line []byte) []string {
 		}
 	}
 	return names
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
