@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/pathguard"
@@ -23,6 +24,8 @@ type Calls struct {
 	limits      profile.CallLimits   // [tools.limits], over all tools
 	secrets     string               // [guards] secrets
 	stripHidden bool                 // [guards] strip_hidden
+	scans       bool                 // some result check needs the secret rules
+	warm        sync.Once
 }
 
 // toolRule is one compiled [tools.rules.NAME] table.
@@ -63,6 +66,17 @@ type CallsConfig struct {
 	Resolver urlguard.Resolver
 }
 
+// Warm starts compiling, in the background, the secret rules that result
+// checks will need, so that the first result does not wait for them. The
+// proxy calls it when the client's first request arrives: a start that
+// serves no request never pays for them, and one that does has them by the
+// time a tool answers.
+func (c *Calls) Warm() {
+	if c.scans {
+		c.warm.Do(func() { go secrets.NewScanner() })
+	}
+}
+
 // NewCalls compiles the rules. Two rules for names that fold to the same
 // spelling are an error: which one applies to a call would depend on how
 // the server matches names.
@@ -71,12 +85,7 @@ func NewCalls(cfg CallsConfig) (*Calls, error) {
 	if c.secrets == "" {
 		c.secrets = "off"
 	}
-	if c.secrets != "off" || slices.ContainsFunc(cfg.Rules, func(r profile.ToolRule) bool { return r.Secrets != "" && r.Secrets != "off" }) {
-		// The rules compile while the server starts, not before it:
-		// start-up is on every client's critical path, and the first
-		// result is far enough away.
-		go secrets.NewScanner()
-	}
+	c.scans = c.secrets != "off" || slices.ContainsFunc(cfg.Rules, func(r profile.ToolRule) bool { return r.Secrets != "" && r.Secrets != "off" })
 	var paths *pathguard.Guard
 	if usesKind(cfg.Rules, profile.KindPath) {
 		var err error

@@ -202,6 +202,9 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 		p.reply(m.ID, jsonrpc.CodeMethodNotFound, "Method not found", nil)
 		return
 	}
+	if p.cfg.Calls != nil {
+		p.cfg.Calls.Warm()
+	}
 	c := &call{id: m.ID, method: m.Method, start: time.Now()}
 	if v := metaVersion(m.Params); v != "" {
 		if !knownVersion(v) {
