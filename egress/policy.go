@@ -1,0 +1,198 @@
+package egress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/mcpwarden/mcpwarden/urlguard"
+)
+
+// Policy decides which destinations the proxy connects to, and to which
+// addresses. It is immutable and safe for concurrent use.
+type Policy struct {
+	// ports maps each port named in allow_hosts to the host globs allowed
+	// on it.
+	ports        map[uint16][]string
+	allowPrivate []netip.Prefix
+	res          urlguard.Resolver
+}
+
+// ErrRefused wraps every refusal by the policy, for errors.Is; the
+// urlguard error that says why is wrapped too.
+var ErrRefused = errors.New("refused")
+
+// NewPolicy compiles allow_hosts ("host:port", the host possibly "*."
+// followed by a domain) and allow_private (CIDR prefixes) from a
+// profile. res resolves names; nil means net.DefaultResolver. Hosts are
+// normalised as [urlguard.NormalizeHost] does, so case, a trailing dot,
+// international spellings and IP spellings do not matter.
+func NewPolicy(allowHosts, allowPrivate []string, res urlguard.Resolver) (*Policy, error) {
+	p := &Policy{ports: map[uint16][]string{}, res: res}
+	if p.res == nil {
+		p.res = net.DefaultResolver
+	}
+	for i, hp := range allowHosts {
+		host, portText, err := net.SplitHostPort(hp)
+		if err != nil {
+			return nil, fmt.Errorf("egress: allow_hosts[%d] %q: %w", i, hp, err)
+		}
+		port, err := strconv.ParseUint(portText, 10, 16)
+		if err != nil || port == 0 {
+			return nil, fmt.Errorf("egress: allow_hosts[%d] %q: invalid port", i, hp)
+		}
+		if host == "*" {
+			return nil, fmt.Errorf("egress: allow_hosts[%d] %q: a bare \"*\" allows every host; name the hosts", i, hp)
+		}
+		p.ports[uint16(port)] = append(p.ports[uint16(port)], host)
+	}
+	for i, c := range allowPrivate {
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("egress: allow_private[%d] %q: %w", i, c, err)
+		}
+		p.allowPrivate = append(p.allowPrivate, pfx)
+	}
+	// Compile every port's rule once now, so that a bad glob is an error
+	// at start-up rather than a refusal of every connection.
+	for port := range p.ports {
+		if _, err := p.checker(port, nil); err != nil {
+			return nil, fmt.Errorf("egress: %w", err)
+		}
+	}
+	return p, nil
+}
+
+// Target is a destination the policy allowed: the host in normal form,
+// the port, and the addresses that were checked, which are the only ones
+// the proxy may connect to.
+type Target struct {
+	Host  string
+	Port  uint16
+	Addrs []netip.Addr
+}
+
+// Authority formats host and port as host:port, bracketing an IPv6
+// address.
+func (t Target) Authority() string { return authority(t.Host, t.Port) }
+
+func authority(host string, port uint16) string {
+	return host + ":" + strconv.Itoa(int(port))
+}
+
+// Check decides on host and port as a client named them: host is a name
+// or an IP literal in any spelling (an IPv6 one with or without
+// brackets), port is not 0. A name is resolved once, here; every address
+// it resolves to must be public or in allow_private, and the proxy
+// connects to one of exactly those addresses, so a resolver that answers
+// differently the next time (DNS rebinding) gains nothing. The returned
+// Target's Host is the normal form even on a refusal, when it could be
+// read, for the audit record.
+func (p *Policy) Check(ctx context.Context, host string, port uint16) (Target, error) {
+	t := Target{Host: host, Port: port}
+	if port == 0 {
+		return t, fmt.Errorf("%w: port 0", ErrRefused)
+	}
+	// The host is checked as the host of an http URL, which is what
+	// urlguard knows how to normalise. Characters that would end the
+	// authority of that URL elsewhere than where the client meant it
+	// to end, or make userinfo of it, are refused first.
+	if strings.ContainsAny(host, "/?#@\\") {
+		return t, fmt.Errorf("%w: host %q contains a character that is not allowed in a host", ErrRefused, host)
+	}
+	norm, err := urlguard.NormalizeHost(host)
+	if err != nil {
+		return t, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	if a, ok := urlguard.ParseHost(norm); ok && a.Is4In6() {
+		// An IPv4-mapped address is the IPv4 address to the dual-stack
+		// socket that connects to it: one destination, one spelling.
+		norm = a.Unmap().String()
+	}
+	t.Host = norm
+	rec := &recorder{res: p.res}
+	c, err := p.checker(port, rec)
+	if err != nil {
+		return t, fmt.Errorf("%w: %w", ErrRefused, err)
+	}
+	if c == nil {
+		return t, fmt.Errorf("%w: %s is not in allow_hosts (no entry for port %d)", ErrRefused, t.Authority(), port)
+	}
+	if err := c.Check(ctx, "http://"+t.Authority()+"/"); err != nil {
+		return t, fmt.Errorf("%w: %s: %w", ErrRefused, t.Authority(), err)
+	}
+	t.Addrs = rec.checked(norm)
+	if len(t.Addrs) == 0 {
+		// urlguard allowed "localhost" by name without resolving it (the
+		// profile allows loopback); its addresses are fixed.
+		return t, fmt.Errorf("%w: %s: no address was checked", ErrRefused, t.Authority())
+	}
+	return t, nil
+}
+
+// checker builds the URL rule for one port, whose resolver is rec. A nil
+// Checker means no entry names the port.
+func (p *Policy) checker(port uint16, rec *recorder) (*urlguard.Checker, error) {
+	hosts, ok := p.ports[port]
+	if !ok {
+		return nil, nil
+	}
+	var res urlguard.Resolver = rec
+	if rec == nil {
+		res = p.res
+	}
+	return urlguard.New(urlguard.Rule{Schemes: []string{"http"}, AllowHosts: hosts, AllowPrivate: p.allowPrivate}, res)
+}
+
+// recorder resolves through res and keeps the answer, so that the proxy
+// dials the addresses urlguard checked and never resolves again. One
+// recorder serves one check.
+type recorder struct {
+	res   urlguard.Resolver
+	mu    sync.Mutex
+	addrs []netip.Addr
+	asked bool
+}
+
+// LookupNetIP implements urlguard.Resolver.
+func (r *recorder) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	addrs, err := r.res.LookupNetIP(ctx, network, host)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.asked = true
+	r.addrs = slices.Clone(addrs)
+	return addrs, err
+}
+
+// checked returns the addresses the check was about: the resolver's
+// answer, or the literal itself when host is an IP literal.
+func (r *recorder) checked(host string) []netip.Addr {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.asked {
+		out := make([]netip.Addr, 0, len(r.addrs))
+		for _, a := range r.addrs {
+			out = append(out, a.WithZone(""))
+		}
+		return out
+	}
+	if a, ok := urlguard.ParseHost(host); ok {
+		return []netip.Addr{a.WithZone("")}
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}
+	}
+	return nil
+}
+
+// normalizeForCompare is the host in normal form, for comparing two
+// spellings.
+func normalizeForCompare(host string) (string, error) {
+	return urlguard.NormalizeHost(host)
+}
