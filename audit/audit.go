@@ -139,6 +139,7 @@ type Record struct {
 	Duration     time.Duration // from forwarding the request to its answer
 	Warnings     []string      // conditions that weaken the guarantees
 	Guards       []string      // what the guards changed: secrets redacted, hidden text stripped, approval given
+	Egress       *Egress       // with EventEgress: the connection's destination and traffic
 }
 
 // Log is an append-only audit log file. It is safe for concurrent use.
@@ -382,6 +383,7 @@ func fields(ev *zerolog.Event, server, session string, r *Record, args []byte) {
 	if args != nil {
 		ev.RawJSON("arguments", args)
 	}
+	egressFields(ev, r.Egress)
 }
 
 func str(ev *zerolog.Event, key, val string) {
