@@ -35,14 +35,15 @@ func TestSelect(t *testing.T) {
 		{"node /usr/lib/node_modules/.pnpm/@modelcontextprotocol+server-memory@1.0.0/node_modules/@modelcontextprotocol/server-memory/dist/index.js", "memory"},
 		{"env MEMORY_FILE_PATH=/x/m.jsonl npx -y @modelcontextprotocol/server-memory", "memory"},
 		{"/usr/bin/env -u FOO node /x/node_modules/mcp-server-filesystem/index.js", "filesystem"},
-		// No built-in for these: the default profile.
-		{"uvx mcp-server-fetch", "default"},
-		{"uvx --from git+https://github.com/x/mcp-server-fetch mcp-server-fetch", "default"},
+		// Python launchers, and commands that no built-in profile fits.
+		{"uvx mcp-server-fetch", "fetch"},
+		{"uvx --from git+https://github.com/x/mcp-server-fetch mcp-server-fetch", "fetch"},
 		{"uv --directory /home/u/weather run weather.py", "default"},
-		{"python3 -m mcp_server_time", "default"},
+		{"python3 -m mcp_server_time", "time"},
 		{"docker run -i --rm mcp/filesystem /projects", "default"},
 		{"docker run -i --rm --mount type=bind,src=/home/u/p,dst=/projects mcp/filesystem /projects", "default"},
-		{"npx -y @modelcontextprotocol/server-github", "default"},
+		{"npx -y @modelcontextprotocol/server-github", "github"},
+		{"uvx mcp-server-weather", "default"},
 		{"./server", "default"},
 
 		// Negative cases: data arguments never pick a profile.

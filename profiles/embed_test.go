@@ -22,7 +22,8 @@ func TestFS(t *testing.T) {
 			t.Errorf("%s does not open with a comment naming the profile", e.Name())
 		}
 	}
-	if got, want := strings.Join(names, " "), "default.toml everything.toml filesystem.toml memory.toml"; got != want {
+	if got, want := strings.Join(names, " "), "brave-search.toml default.toml everything.toml fetch.toml filesystem.toml git.toml github-mcp-server.toml github.toml memory.toml "+
+		"playwright.toml postgres.toml puppeteer.toml sequential-thinking.toml slack.toml sqlite.toml time.toml"; got != want {
 		t.Errorf("files = %s, want %s", got, want)
 	}
 }
