@@ -112,7 +112,12 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	tel := telemetry.StartFromEnv(os.LookupEnv, prof.Server.Name, session, func(msg string) { diag(stderr, "%s", msg) })
 	defer tel.Close() // bounded by telemetry.FlushTimeout
 
-	cmd, warnings, err := sandboxCommand(prof, paths, argv, f.bestEffort)
+	eg, err := newEgress(prof)
+	if err != nil {
+		return 1, err
+	}
+	defer eg.close()
+	cmd, warnings, err := sandboxCommand(prof, paths, argv, f.bestEffort, eg)
 	if err != nil {
 		return 1, err
 	}
@@ -121,6 +126,10 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	}
 	proc, serverIn, serverOut, err := supervise.Start(cmd, stderr)
 	if err != nil {
+		return 1, err
+	}
+	if err := eg.serve(auditLog, stderr); err != nil {
+		proc.Stop(f.grace)
 		return 1, err
 	}
 	px := proxy.New(proxy.Config{

@@ -42,7 +42,7 @@ func expandPaths(prof *profile.Profile, args []string) (sandboxPaths, error) {
 // sandboxCommand turns a profile's [sandbox] table, its expanded paths
 // and the server's command line into the command that starts the
 // sandbox's init.
-func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestEffort bool) (*exec.Cmd, []string, error) {
+func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestEffort bool, eg *egressRun) (*exec.Cmd, []string, error) {
 	exe, err := exec.LookPath(argv[0])
 	if err != nil {
 		return nil, nil, fmt.Errorf("server command %q: %w", argv[0], err)
@@ -55,11 +55,12 @@ func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestE
 	read := append(slices.Clone(sp.read), installPaths(append([]string{exe}, args...))...)
 	cfg := sandbox.Config{
 		Argv:    append([]string{exe}, args...),
-		Env:     sandbox.Env(sb.Env, os.Environ()),
+		Env:     eg.env(sandbox.Env(sb.Env, os.Environ())),
 		Read:    read,
 		Write:   sp.write,
 		Hide:    sp.hide,
 		Network: sb.Network,
+		Egress:  eg.channel(),
 		Limits: sandbox.Limits{
 			Memory: sb.Limits.Memory, FileSize: sb.Limits.FileSize, Processes: sb.Limits.Processes,
 			OpenFiles: sb.Limits.OpenFiles, CPUSeconds: sb.Limits.CPUSeconds,
