@@ -90,6 +90,8 @@ func printCheck(w io.Writer, r checkReport) {
 		ll += "; lacks " + strings.Join(f.Landlock.Missing, ", ")
 	}
 	line("landlock", f.Landlock.Available, ll, f.Landlock.Reason, f.Landlock.Hint)
+	tcp, tcpWhy, tcpFix := landlockTCP(f)
+	line("landlock tcp", tcp, "network = \"proxy\": TCP connect only to the egress proxy's port", tcpWhy, tcpFix)
 	line("seccomp", f.Seccomp.Available, fmt.Sprintf("libseccomp %s, API %d", f.Seccomp.Library, f.Seccomp.API), f.Seccomp.Reason, f.Seccomp.Hint)
 	line("cgroup v2 limits", f.Cgroup.Available, fmt.Sprintf("layout %s", f.Cgroup.Layout), f.Cgroup.Reason, f.Cgroup.Hint)
 	fmt.Fprintln(w, "profiles:")
@@ -118,8 +120,22 @@ func profileOutlook(p *profile.Profile, f sandbox.Features) profileReport {
 		add(f.UserNamespaces.Available, "no network ("+p.Sandbox.Network+")")
 	}
 	add(f.Landlock.Available, fmt.Sprintf("landlock (ABI %d)", f.Landlock.ABI))
+	if p.Sandbox.Network == sandbox.NetworkProxy {
+		tcp, _, _ := landlockTCP(f)
+		add(tcp, "landlock TCP rule: connect only to the egress proxy")
+	}
 	add(f.Seccomp.Available, "seccomp")
 	r.Gets = append(r.Gets, "rlimits")
 	add(f.Cgroup.Available, "cgroup memory/pids limits")
 	return r
+}
+
+// landlockTCP says whether Landlock can restrict TCP connect (ABI 4),
+// the second wall behind the network namespace with network = "proxy".
+func landlockTCP(f sandbox.Features) (ok bool, why, fix string) {
+	if f.Landlock.ABI >= 4 {
+		return true, "", ""
+	}
+	return false, fmt.Sprintf("Landlock ABI %d has no TCP rules (ABI 4)", f.Landlock.ABI),
+		"Linux 6.7 or later; until then the network namespace alone keeps a proxied server from connecting elsewhere"
 }
