@@ -2,7 +2,10 @@ package filter
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"strings"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -10,61 +13,181 @@ import (
 // StringFunc rewrites one string value of a JSON document. member is the
 // name of the object member that holds it ("" inside arrays and at the
 // top). It returns the replacement and whether it differs.
+//
+// member and s are valid only during the call: they may share memory
+// with the document or with scratch space that the next string reuses,
+// so f must copy what it keeps (a string built from them is a copy).
 type StringFunc func(member, s string) (string, bool)
 
 // RewriteStrings applies f to every string value in v (member names are
 // kept) and returns the document with the replacements. When f changes
 // nothing, v itself is returned, so that the common case forwards the
-// bytes that were validated without re-encoding them. v must already
-// have passed the strict decoder.
+// bytes that were validated without re-encoding them; when it changes
+// some strings, only those are encoded again and every other byte of v
+// is kept as it was. v must already have passed the strict decoder.
+//
+// The walk is over v's bytes, without a tokenizer: a string without
+// escapes is handed to f where it lies, one with escapes is unquoted into
+// a buffer reused from string to string, and nothing is copied unless f
+// changes something. A result of many megabytes costs a pass over its
+// bytes, not several copies of it.
 func RewriteStrings(v jsontext.Value, f StringFunc) (jsontext.Value, bool, error) {
 	if !hasString(v) {
 		return v, false, nil
 	}
-	dec := jsontext.NewDecoder(bytes.NewReader(v), jsontext.AllowDuplicateNames(false))
-	var out bytes.Buffer
-	out.Grow(len(v))
-	enc := jsontext.NewEncoder(&out, jsontext.EscapeForHTML(false), jsontext.EscapeForJS(false))
-	changed := false
-	// names[i] is the member name last read at depth i+1; "" for arrays.
-	var names []string
-	for {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return nil, false, fmt.Errorf("rewriting strings: %w", err)
-		}
-		depth := dec.StackDepth()
-		kind, length := dec.StackIndex(depth)
-		switch tok.Kind() {
-		case '{', '[':
-			names = append(names, "")
-		case '}', ']':
-			names = names[:len(names)-1]
-		case '"':
-			if kind == '{' && length%2 == 1 { // a member name
-				names[len(names)-1] = tok.String()
-				break
-			}
-			member := ""
-			if kind == '{' {
-				member = names[len(names)-1]
-			}
-			if s, ok := f(member, tok.String()); ok {
-				changed = true
-				tok = jsontext.String(s)
-			}
-		}
-		if err := enc.WriteToken(tok); err != nil {
-			return nil, false, fmt.Errorf("rewriting strings: %w", err)
-		}
-		if depth == 0 {
-			break
-		}
+	w := rewriter{v: v, f: f}
+	if err := w.run(); err != nil {
+		return nil, false, fmt.Errorf("rewriting strings: %w", err)
 	}
-	if !changed {
+	if w.out == nil {
 		return v, false, nil
 	}
-	return bytes.TrimRight(out.Bytes(), "\n"), true, nil
+	return append(w.out, v[w.last:]...), true, nil
+}
+
+// rewriter is the state of one RewriteStrings walk.
+type rewriter struct {
+	v       []byte
+	f       StringFunc
+	out     []byte // nil until f changes a string
+	last    int    // v[:last] is in out
+	scratch []byte // unquoted strings with escapes
+	names   []byte // unquoted member names with escapes
+}
+
+// frame is an open object or array; member is the name last read in an
+// object.
+type frame struct {
+	object   bool
+	wantName bool
+	member   string
+}
+
+var errMalformed = errors.New("malformed JSON")
+
+func (w *rewriter) run() error {
+	v := w.v
+	var stack []frame
+	for i := 0; i < len(v); {
+		switch v[i] {
+		case '{':
+			stack = append(stack, frame{object: true, wantName: true})
+			i++
+		case '[':
+			stack = append(stack, frame{})
+			i++
+		case '}', ']':
+			if len(stack) == 0 {
+				return errMalformed
+			}
+			stack = stack[:len(stack)-1]
+			i++
+		case ',':
+			if n := len(stack); n > 0 && stack[n-1].object {
+				stack[n-1].wantName = true
+			}
+			i++
+		case '"':
+			end, escaped := stringEnd(v, i)
+			if end < 0 {
+				return errMalformed
+			}
+			top := (*frame)(nil)
+			if n := len(stack); n > 0 {
+				top = &stack[n-1]
+			}
+			if top != nil && top.object && top.wantName {
+				name, err := w.unquote(v[i:end], escaped, &w.names)
+				if err != nil {
+					return err
+				}
+				if escaped {
+					name = strings.Clone(name) // outlives the next name
+				}
+				top.member, top.wantName = name, false
+			} else {
+				member := ""
+				if top != nil && top.object {
+					member = top.member
+				}
+				if err := w.value(i, end, escaped, member); err != nil {
+					return err
+				}
+			}
+			i = end
+		default:
+			i++
+		}
+	}
+	if len(stack) != 0 {
+		return errMalformed
+	}
+	return nil
+}
+
+// value hands the string v[start:end] (with its quotes) to f and, when f
+// changes it, encodes the replacement into out.
+func (w *rewriter) value(start, end int, escaped bool, member string) error {
+	s, err := w.unquote(w.v[start:end], escaped, &w.scratch)
+	if err != nil {
+		return err
+	}
+	repl, changed := w.f(member, s)
+	if !changed {
+		return nil
+	}
+	if w.out == nil {
+		w.out = make([]byte, 0, len(w.v)+len(repl)-len(s)+64)
+	}
+	w.out = append(w.out, w.v[w.last:start]...)
+	if w.out, err = jsontext.AppendQuote(w.out, repl); err != nil {
+		return err
+	}
+	w.last = end
+	return nil
+}
+
+// unquote returns the text of the quoted JSON string q: the bytes of q
+// themselves when it has no escapes, else unquoted into buf. The result
+// is valid until buf is next used.
+func (w *rewriter) unquote(q []byte, escaped bool, buf *[]byte) (string, error) {
+	raw := q[1 : len(q)-1]
+	if !escaped {
+		return unsafe.String(unsafe.SliceData(raw), len(raw)), nil
+	}
+	b, err := jsontext.AppendUnquote((*buf)[:0], q)
+	if err != nil {
+		return "", err
+	}
+	*buf = b
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
+}
+
+// stringEnd returns the offset just past the closing quote of the JSON
+// string that opens at v[i], and whether it holds an escape; -1 when it
+// does not end.
+func stringEnd(v []byte, i int) (int, bool) {
+	escaped := false
+	for p := i + 1; ; {
+		q := bytes.IndexByte(v[p:], '"')
+		if q < 0 {
+			return -1, escaped
+		}
+		q += p
+		// The quote closes the string unless an odd run of backslashes
+		// escapes it.
+		bs := 0
+		for k := q - 1; k > i && v[k] == '\\'; k-- {
+			bs++
+		}
+		if !escaped && bytes.IndexByte(v[p:q], '\\') >= 0 {
+			escaped = true
+		}
+		if bs%2 == 0 {
+			return q + 1, escaped
+		}
+		p = q + 1
+	}
 }
 
 // hasString reports whether v can hold a string value at all; most

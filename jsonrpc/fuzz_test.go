@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 var seeds = []string{
@@ -103,6 +105,66 @@ func FuzzReader(f *testing.F) {
 			}
 			if len(line) > limit || strings.ContainsRune(string(line), '\n') {
 				t.Fatalf("line of %d bytes (limit %d): %q", len(line), limit, line)
+			}
+		}
+	})
+}
+
+// fieldsByTokens is Fields done with the tokenizer, the reference that
+// the byte walk must agree with.
+func fieldsByTokens(obj jsontext.Value, names []string, out []jsontext.Value) error {
+	clear(out)
+	dec := jsontext.NewDecoder(bytes.NewBuffer(obj))
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() == '"' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		name := tok.String()
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		if i := indexOf(names, name); i >= 0 {
+			out[i] = v
+			continue
+		}
+		for _, n := range names {
+			if fold(n) == fold(name) {
+				return errors.New("case variant")
+			}
+		}
+	}
+	return nil
+}
+
+// FuzzFields holds Fields to the tokenizer on every object the decoder
+// accepts: the same members found, byte for byte, and the same refusals.
+func FuzzFields(f *testing.F) {
+	for _, s := range []string{`{"name":"x","arguments":{"a":[1,"}"]}}`, `{"Name":1}`, `{"nam\u212a":"k"}`, `{ "name" : "a\"b" , "x":-1.5e3 }`, `{"isError":true}`} {
+		f.Add([]byte(s))
+	}
+	names := []string{"name", "arguments", "isError"}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var env envelope
+		if !jsontext.Value(in).IsValid() || jsontext.Value(in).Kind() != '{' {
+			return
+		}
+		d := NewDecoder(0)
+		if _, err := d.decode(append([]byte(`{"jsonrpc":"2.0","id":1,"result":`), append(in, '}')...), &env); err != nil {
+			return // not what the decoder lets through
+		}
+		got, want := make([]jsontext.Value, 3), make([]jsontext.Value, 3)
+		gerr, werr := Fields(in, names, got), fieldsByTokens(in, names, want)
+		if (gerr == nil) != (werr == nil) {
+			t.Fatalf("Fields(%q): %v, tokenizer: %v", in, gerr, werr)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("Fields(%q)[%s] = %q, tokenizer %q", in, names[i], got[i], want[i])
 			}
 		}
 	})

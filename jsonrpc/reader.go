@@ -68,7 +68,15 @@ func (r *Reader) Next() ([]byte, error) {
 	}
 }
 
+// keepLine is the capacity of line buffer a Reader keeps between lines;
+// the buffer of a larger line is let go once the line has been handled,
+// so that one large result does not pin its size for the whole session.
+const keepLine = 1 << 20
+
 func (r *Reader) readLine() ([]byte, error) {
+	if cap(r.line) > keepLine {
+		r.line = nil
+	}
 	r.line = r.line[:0]
 	for {
 		chunk, err := r.br.ReadSlice('\n')
@@ -79,6 +87,7 @@ func (r *Reader) readLine() ([]byte, error) {
 		if n > r.limit {
 			return nil, r.discard(chunk, err)
 		}
+		r.grow(len(chunk))
 		r.line = append(r.line, chunk...)
 		switch {
 		case err == nil:
@@ -91,6 +100,22 @@ func (r *Reader) readLine() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// grow makes room for n more bytes of line, doubling the buffer rather
+// than letting append grow it by a quarter at a time: a line of many
+// megabytes is then copied a few times, not dozens, and leaves less
+// garbage behind. The buffer never grows past the limit and a newline.
+func (r *Reader) grow(n int) {
+	need := len(r.line) + n
+	if need <= cap(r.line) {
+		return
+	}
+	size := max(2*cap(r.line), need, 4096)
+	size = min(size, r.limit+1)
+	buf := make([]byte, len(r.line), max(size, need))
+	copy(buf, r.line)
+	r.line = buf
 }
 
 // discard consumes the rest of an oversized line, keeping its head and tail.
