@@ -71,5 +71,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else 
 		printf '| tools/call round trip, %s (median of %s) | %.0f us | direct %.0f us | %s | <= 1.3 |\n' "$srv" "$COUNT" \
 			"$(awk -v s="$p" 'BEGIN {print s/1000}')" "$(awk -v s="$d" 'BEGIN {print s/1000}')" "$(ratio "$p" "$d")"
 	done
+	tp() { awk -v n="$1" '$1 ~ "^BenchmarkThroughput/"n"(-[0-9]+)?$" {print $5}' "$OUT" | median; }
+	printf '| egress proxy throughput, 64 KiB writes over CONNECT (median of %s) | %.0f MB/s | direct %.0f MB/s | %s | >= 0.3 |\n' "$COUNT" \
+		"$(tp proxy)" "$(tp direct)" "$(ratio "$(tp proxy)" "$(tp direct)")"
 } | tee -a "$OUT"
 echo "bench: raw output in $OUT"
