@@ -72,6 +72,7 @@ system_packages() {
 		iproute2 ip
 		bubblewrap bwrap
 		hyperfine hyperfine
+		postgresql lib
 	EOF
 	# Node.js and npm are often newer than Debian's: install them only when
 	# absent, never over an existing (possibly newer) installation.
