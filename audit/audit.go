@@ -26,7 +26,8 @@
 //	             writer holds the file lock, so lines are in time order
 //	server       the server name given to [Open]
 //	session      the session identifier given to [Open]
-//	event        "decision", "outcome" or "guard"
+//	event        "decision", "outcome", "guard" or "egress" ([EventEgress]
+//	             records add their members after arguments)
 //	method       the JSON-RPC method: tools/call, resources/read, prompts/get
 //	             (tools/list for guard records)
 //	id           the JSON-RPC request id, as it appeared in the request
@@ -119,6 +120,11 @@ const (
 	OutcomeIsError      = "isError"
 	OutcomeServerExited = "server_exited"
 	OutcomeCancelled    = "cancelled"
+	// OutcomeDenied: mcpwarden refused the call itself.
+	OutcomeDenied = "denied"
+	// OutcomeInputRequired: mcpwarden answered with an input_required
+	// result that asks a person for approval.
+	OutcomeInputRequired = "input_required"
 )
 
 // maxIDBytes bounds a request id that is embedded as raw JSON; longer ids

@@ -36,6 +36,7 @@ Usage:
   mcpwarden profile show NAME|FILE         print a profile
   mcpwarden profile validate FILE...       check profile files
   mcpwarden pin list|show|accept|forget    review tool definitions that changed since they were pinned
+  mcpwarden audit [summary|verify]         read, summarise and verify the audit logs
   mcpwarden wrap|unwrap [--client NAME]    make MCP client configs run every stdio server under mcpwarden, or undo it
   mcpwarden version                        print the version
 
@@ -68,6 +69,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return checkCommand(args[1:], stdout, stderr)
 	case "pin":
 		return pinCommand(args[1:], stdout, stderr)
+	case "audit":
+		return auditCommand(args[1:], stdout, stderr)
 	case "wrap", "unwrap":
 		return wrapCommand(args[1:], args[0] == "unwrap", stdout, stderr)
 	case "version", "--version":
