@@ -1,0 +1,287 @@
+package e2e_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// The tests in this file start real npm servers through mcpwarden without
+// --profile, as a client configuration does, so that the built-in profile
+// chosen by match is the one under test: its sandbox must let the server
+// run, and its rules must refuse what they are written to refuse.
+
+// matchedArgv is the command line that runs argv under mcpwarden with the
+// profile that mcpwarden selects itself.
+func matchedArgv(auditLog string, argv ...string) []string {
+	pins := filepath.Join(filepath.Dir(auditLog), "pins")
+	out := append([]string{wardenBin, "run", "--audit-log", auditLog, "--pin-dir", pins}, rootFlags()...)
+	return append(append(out, "--"), argv...)
+}
+
+// connectMatched starts argv under mcpwarden with the selected profile
+// and returns the session and the audit log's path.
+func connectMatched(t *testing.T, ctx context.Context, argv []string, env ...string) (*mcp.ClientSession, string) {
+	t.Helper()
+	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd, _ := newCommand(t, "mcpwarden", matchedArgv(auditLog, argv...), env...)
+	// No elicitation capability: a call that needs approval is refused.
+	cs := connectGo(t, ctx, newGoClient(&mcp.ClientOptions{Capabilities: &mcp.ClientCapabilities{}}), cmd, "")
+	return cs, auditLog
+}
+
+// expectSelected checks that the audit log's records name the profile.
+func expectSelected(t *testing.T, auditLog, want string) {
+	t.Helper()
+	recs := readAudit(t, auditLog)
+	if len(recs) == 0 {
+		t.Fatalf("no audit records in %s", auditLog)
+	}
+	for _, r := range recs {
+		if r.Server != want {
+			t.Fatalf("audit record for server %q, want the built-in profile %q selected:\n%s", r.Server, want, dumpAudit(recs))
+		}
+	}
+}
+
+// expectRefused checks that a call was answered by mcpwarden itself with
+// a tool error containing why, and recorded as denied.
+func expectRefused(t *testing.T, ctx context.Context, cs *mcp.ClientSession, auditLog, tool string, args map[string]any, why string) {
+	t.Helper()
+	before := len(auditFor(readAudit(t, auditLog), "decision", tool))
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s %v: %v", tool, args, err)
+	}
+	text := toolText(res)
+	if !res.IsError || !strings.HasPrefix(text, "mcpwarden: ") || !strings.Contains(text, why) {
+		t.Errorf("%s %v: want mcpwarden's refusal containing %q, got isError=%v %q", tool, args, why, res.IsError, text)
+	}
+	d := auditFor(readAudit(t, auditLog), "decision", tool)
+	if len(d) != before+1 || d[len(d)-1].Decision != "deny" {
+		t.Errorf("%s: want a new deny decision, got:\n%s", tool, dumpAudit(d))
+	}
+}
+
+func TestProfileSequentialThinking(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	cs, auditLog := connectMatched(t, ctx, []string{"node", npmServer(t, "server-sequential-thinking")}, "DISABLE_THOUGHT_LOGGING=true")
+	if names := listToolNames(t, ctx, cs); !slices.Equal(names, []string{"sequentialthinking"}) {
+		t.Fatalf("tools: %q", names)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "sequentialthinking", Arguments: map[string]any{
+		"thought": "the sandbox has no network", "thoughtNumber": 1, "totalThoughts": 1, "nextThoughtNeeded": false}})
+	if err != nil || res.IsError || !strings.Contains(toolText(res), `"thoughtNumber": 1`) {
+		t.Fatalf("sequentialthinking: %v %q", err, toolText(res))
+	}
+	expectRefused(t, ctx, cs, auditLog, "sequentialthinking", map[string]any{
+		"thought": 42, "thoughtNumber": 1, "totalThoughts": 1, "nextThoughtNeeded": false}, "input schema")
+	expectSelected(t, auditLog, "sequential-thinking")
+}
+
+// postgresServer is a PostgreSQL server the test started on a loopback
+// port, with trust authentication for the role postgres.
+type postgresServer struct {
+	port int
+	bin  string // the directory of initdb, pg_ctl and psql
+	run  []string
+}
+
+// postgresBin returns the directory that holds initdb and pg_ctl: on
+// the PATH, or Debian's /usr/lib/postgresql/VERSION/bin.
+func postgresBin() string {
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if _, err := exec.LookPath("pg_ctl"); err == nil {
+			return filepath.Dir(p)
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	slices.Sort(dirs)
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "pg_ctl")); err == nil {
+			return dirs[i]
+		}
+	}
+	return ""
+}
+
+// startPostgres runs initdb and pg_ctl in a fresh directory. PostgreSQL
+// refuses to run as root, so as root it runs as nobody (uid 65534).
+func startPostgres(t *testing.T, ctx context.Context) *postgresServer {
+	t.Helper()
+	bin := postgresBin()
+	if bin == "" {
+		t.Skip("PostgreSQL's initdb and pg_ctl are not installed (Debian package postgresql; scripts/setup.sh installs it)")
+	}
+	psql := filepath.Join(bin, "psql")
+	if _, err := os.Stat(psql); err != nil {
+		if psql, err = exec.LookPath("psql"); err != nil {
+			t.Skip("psql is not installed (Debian package postgresql-client)")
+		}
+	}
+	s := &postgresServer{bin: filepath.Dir(psql)}
+	// Not t.TempDir: nobody must be able to reach the data directory.
+	base, err := os.MkdirTemp("", "mcpwarden-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(base, "data")
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getuid() == 0 {
+		if err := os.Chown(data, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		s.run = []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+
+	s.must(t, ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
+	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories='' -c fsync=off", s.port)
+	s.must(t, ctx, filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(data, "log"), "-w", "-t", "60", "start")
+	t.Cleanup(func() {
+		// The test's context may be over: stop with a context of its own.
+		stop, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = s.command(stop, filepath.Join(bin, "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop").Run()
+	})
+	return s
+}
+
+// command runs a PostgreSQL program as the server's user.
+func (s *postgresServer) command(ctx context.Context, argv ...string) *exec.Cmd {
+	argv = append(slices.Clone(s.run), argv...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = "/" // nobody may not enter the test's working directory
+	return cmd
+}
+
+func (s *postgresServer) must(t *testing.T, ctx context.Context, argv ...string) string {
+	t.Helper()
+	out, err := s.command(ctx, argv...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", argv, err, out)
+	}
+	return string(out)
+}
+
+// sql runs statements with psql and returns its unaligned output.
+func (s *postgresServer) sql(t *testing.T, ctx context.Context, stmt string) string {
+	t.Helper()
+	return strings.TrimSpace(s.must(t, ctx, filepath.Join(s.bin, "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+		"-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", "postgres", "-c", stmt))
+}
+
+func (s *postgresServer) url() string {
+	return fmt.Sprintf("postgresql://postgres@127.0.0.1:%d/postgres", s.port)
+}
+
+// TestProfilePostgres runs the real postgres server against a real
+// PostgreSQL: a SELECT works, and every write, including those that get
+// past the server's own read-only transaction, is refused by mcpwarden.
+func TestProfilePostgres(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	pg := startPostgres(t, ctx)
+	pg.sql(t, ctx, "CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers VALUES (1, 'Ada'), (2, 'Grace')")
+
+	cs, auditLog := connectMatched(t, ctx, []string{"node", npmServer(t, "server-postgres"), pg.url()})
+	if names := listToolNames(t, ctx, cs); !slices.Equal(names, []string{"query"}) {
+		t.Fatalf("tools: %q", names)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT name FROM customers ORDER BY id"}})
+	if err != nil || res.IsError || !strings.Contains(toolText(res), `"Ada"`) || !strings.Contains(toolText(res), `"Grace"`) {
+		t.Fatalf("SELECT: %v %q", err, toolText(res))
+	}
+	for _, stmt := range []string{
+		"DROP TABLE customers",
+		"INSERT INTO customers VALUES (3, 'Mallory')",
+		// The server's BEGIN TRANSACTION READ ONLY is ended by the COMMIT.
+		"COMMIT; DROP TABLE customers",
+		"WITH gone AS (DELETE FROM customers RETURNING *) SELECT count(*) FROM gone",
+		"SELECT * INTO stolen FROM customers",
+		"SELECT set_config('default_transaction_read_only', 'off', false)",
+	} {
+		expectRefused(t, ctx, cs, auditLog, "query", map[string]any{"sql": stmt}, "argument /sql refused")
+	}
+	if got := pg.sql(t, ctx, "SELECT string_agg(name, ',' ORDER BY id) FROM customers"); got != "Ada,Grace" {
+		t.Errorf("the table changed: %q", got)
+	}
+	if got := pg.sql(t, ctx, "SELECT count(*) FROM pg_tables WHERE tablename = 'stolen'"); got != "0" {
+		t.Errorf("SELECT INTO created a table: %q", got)
+	}
+	expectSelected(t, auditLog, "postgres")
+}
+
+// TestProfileGithub starts the reference GitHub server with a token that
+// is not real: it lists its tools without the network, and a write is
+// refused for want of approval before anything reaches GitHub.
+func TestProfileGithub(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	argv := []string{"node", npmServer(t, "server-github")}
+	env := []string{"GITHUB_PERSONAL_ACCESS_TOKEN=not-a-real-token"}
+	cs, auditLog := connectMatched(t, ctx, argv, env...)
+	names := listToolNames(t, ctx, cs)
+	for _, want := range []string{"create_issue", "push_files", "merge_pull_request", "search_repositories", "get_file_contents"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("tools lack %s: %q", want, names)
+		}
+	}
+	expectRefused(t, ctx, cs, auditLog, "create_issue", map[string]any{"owner": "o", "repo": "r", "title": "t"}, "needs a person's approval")
+	expectRefused(t, ctx, cs, auditLog, "push_files", map[string]any{"owner": "o", "repo": "r", "branch": "main", "message": "m",
+		"files": []any{map[string]any{"path": "a", "content": "b"}}}, "needs a person's approval")
+	expectSelected(t, auditLog, "github")
+}
+
+// TestProfileSlack starts the reference Slack server with a bot token that
+// is not real: posting is refused for want of approval.
+func TestProfileSlack(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	argv := []string{"node", npmServer(t, "server-slack")}
+	env := []string{"SLACK_BOT_TOKEN=not-a-real-token", "SLACK_TEAM_ID=T00000000"}
+	cs, auditLog := connectMatched(t, ctx, argv, env...)
+	names := listToolNames(t, ctx, cs)
+	if !slices.Contains(names, "slack_post_message") || !slices.Contains(names, "slack_list_channels") {
+		t.Errorf("tools: %q", names)
+	}
+	expectRefused(t, ctx, cs, auditLog, "slack_post_message", map[string]any{"channel_id": "C0", "text": "hello"}, "needs a person's approval")
+	expectSelected(t, auditLog, "slack")
+}
+
+// TestProfileBraveSearch starts the reference Brave Search server with a
+// key that is not real: a query past the API's limit is refused.
+func TestProfileBraveSearch(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	argv := []string{"node", npmServer(t, "server-brave-search")}
+	env := []string{"BRAVE_API_KEY=not-a-real-key"}
+	cs, auditLog := connectMatched(t, ctx, argv, env...)
+	if names := listToolNames(t, ctx, cs); !slices.Equal(names, []string{"brave_local_search", "brave_web_search"}) && !slices.Equal(names, []string{"brave_web_search", "brave_local_search"}) {
+		t.Errorf("tools: %q", names)
+	}
+	expectRefused(t, ctx, cs, auditLog, "brave_web_search", map[string]any{"query": strings.Repeat("secret ", 80)}, "profile's schema")
+	expectSelected(t, auditLog, "brave-search")
+}
