@@ -488,7 +488,7 @@ func auditSummary(files []string, o *auditOptions, stdout, stderr io.Writer) int
 		fmt.Fprintln(stdout, "no calls match")
 		return status
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVER\tMETHOD\tTOOL\tCALLS\tDENIED\tERRORS\tP50\tP95\t")
 	for _, r := range rows {
 		p50, p95 := "-", "-"
