@@ -178,7 +178,10 @@ func (r *recorder) checked(host string) []netip.Addr {
 	if r.asked {
 		out := make([]netip.Addr, 0, len(r.addrs))
 		for _, a := range r.addrs {
-			out = append(out, a.WithZone(""))
+			// Go's resolver gives IPv4 answers from /etc/hosts in the
+			// IPv4-mapped form; both reach the same address, and the
+			// record is clearer in the IPv4 one.
+			out = append(out, a.WithZone("").Unmap())
 		}
 		return out
 	}

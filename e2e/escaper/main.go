@@ -23,10 +23,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,6 +161,7 @@ func tools() []tool {
 		{"fill_disk", "Writes paths[0] until write fails or limit bytes, then removes it.", fillDisk},
 		{"open_files", "Opens /dev/null until open fails or limit descriptors.", openFiles},
 		{"environ", "Reports the environment.", environ},
+		{"fetch", "GETs the URL addr through the proxy the environment names (HTTPS_PROXY), trusting the PEM certificates in paths[0].", fetch},
 	}
 }
 
@@ -1197,5 +1201,30 @@ func openFiles(in input) report {
 func environ(input) report {
 	var r report
 	r.add("environ", nil, strings.Join(os.Environ(), "\n"))
+	return r
+}
+
+// fetch is what an HTTP client library does by default: it follows the
+// proxy variables. The step's output is the status and body.
+func fetch(in input) report {
+	var r report
+	pool := x509.NewCertPool()
+	if len(in.Paths) > 0 {
+		pem, err := os.ReadFile(in.Paths[0])
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			r.add("read CA "+in.Paths[0], err, "")
+			return r
+		}
+	}
+	c := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment, TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	resp, err := c.Get(in.Addr)
+	if err != nil {
+		r.add("GET "+in.Addr, err, "")
+		return r
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, readLimit))
+	r.add("GET "+in.Addr, err, fmt.Sprintf("%d %s", resp.StatusCode, body))
 	return r
 }
