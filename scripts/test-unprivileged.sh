@@ -17,7 +17,7 @@ fi
 command -v setpriv >/dev/null || { echo "test-unprivileged: setpriv not found (util-linux); run scripts/setup.sh" >&2; exit 1; }
 
 pkgs=()
-for p in jsonrpc proxy filter audit profile sandbox pathguard urlguard sqlguard cmdguard secrets sanitize pin statedir e2e; do
+for p in jsonrpc proxy filter audit profile sandbox egress pathguard urlguard sqlguard cmdguard secrets sanitize pin statedir e2e; do
 	[[ -d $p ]] && compgen -G "$p/*_test.go" >/dev/null && pkgs+=("$p")
 done
 
