@@ -4,14 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/mcpwarden/mcpwarden/telemetry/otlptest"
 )
@@ -206,4 +211,133 @@ func findSpan(t *testing.T, spans []*tracepb.Span, tool string) (*tracepb.Span, 
 	}
 	t.Fatalf("no span for %s among %s", tool, fmt.Sprint(names))
 	return nil, nil
+}
+
+// TestTelemetryRealCollector sends mcpwarden's export to the OpenTelemetry
+// Collector's own OTLP receiver (e2e/otelcol), which decodes it with the
+// collector's pdata code and hands it on as the collector's JSON: an
+// allowed and a denied call arrive as spans, and the counters as metrics.
+func TestTelemetryRealCollector(t *testing.T) {
+	t.Parallel()
+	col := otelcolBinary(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx := testContext(t)
+	collector := startRaw(t, []string{col, "-addr", addr})
+	waitListening(t, ctx, collector, addr)
+
+	argv, env, _ := memoryTelemetryArgv(t, "http://"+addr, "OTEL_EXPORTER_OTLP_COMPRESSION=gzip")
+	c := startRaw(t, argv, env...)
+	c.initialize(ctx, "2025-11-25", nil)
+	if m := c.call(ctx, 1, "tools/call", map[string]any{"name": "read_graph", "arguments": map[string]any{}}, nil, nil); m.Error != nil {
+		t.Fatalf("read_graph: %v", m.Error)
+	}
+	if m := c.call(ctx, "del", "tools/call", map[string]any{"name": "delete_entities", "arguments": map[string]any{"entityNames": []string{"x"}}}, nil, nil); m.Error == nil {
+		t.Fatalf("delete_entities was not refused: %s", m.Result)
+	}
+	c.closeInput()
+	if code := c.wait(ctx); code != 0 {
+		t.Fatalf("mcpwarden exit status %d", code)
+	}
+	collector.closeInput()
+	var spans []*tracepb.Span
+	var metrics []*metricspb.Metric
+	for _, line := range collector.drain(ctx) {
+		var batch struct {
+			Signal string         `json:"signal"`
+			Data   jsontext.Value `json:"data"`
+		}
+		if err := json.Unmarshal(line, &batch); err != nil {
+			t.Fatalf("collector output %q: %v", line, err)
+		}
+		switch batch.Signal {
+		case "traces":
+			var td tracepb.TracesData
+			if err := protojson.Unmarshal(batch.Data, &td); err != nil {
+				t.Fatalf("collector traces JSON: %v\n%s", err, batch.Data)
+			}
+			for _, rs := range td.ResourceSpans {
+				for _, ss := range rs.ScopeSpans {
+					spans = append(spans, ss.Spans...)
+				}
+			}
+		case "metrics":
+			var md metricspb.MetricsData
+			if err := protojson.Unmarshal(batch.Data, &md); err != nil {
+				t.Fatalf("collector metrics JSON: %v\n%s", err, batch.Data)
+			}
+			for _, rm := range md.ResourceMetrics {
+				for _, sm := range rm.ScopeMetrics {
+					metrics = append(metrics, sm.Metrics...)
+				}
+			}
+		}
+	}
+	s, a := findSpan(t, spans, "read_graph")
+	if s.Name != "tools/call read_graph" || a["jsonrpc.request.id"] != "1" || a["mcpwarden.outcome"] != "ok" || a["mcp.method.name"] != "tools/call" {
+		t.Errorf("allowed span through the collector: %q %v", s.Name, a)
+	}
+	s, a = findSpan(t, spans, "delete_entities")
+	if a["jsonrpc.request.id"] != "del" || a["mcpwarden.decision"] != "deny" || s.Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR {
+		t.Errorf("denied span through the collector: %v %v", a, s.Status)
+	}
+	var calls int64
+	histogram := false
+	for _, m := range metrics {
+		switch m.Name {
+		case "mcpwarden.calls":
+			calls = 0
+			for _, p := range m.GetSum().DataPoints {
+				calls += p.GetAsInt()
+			}
+		case "mcp.server.operation.duration":
+			histogram = len(m.GetHistogram().GetDataPoints()) == 2
+		}
+	}
+	if calls != 2 || !histogram {
+		t.Errorf("metrics through the collector: %d calls counted, histogram with two series %v", calls, histogram)
+	}
+	if out := c.stderr.String(); strings.Contains(out, "telemetry") {
+		t.Errorf("telemetry diagnostics with a working collector:\n%s", out)
+	}
+}
+
+// otelcolBinary returns the collector receiver of e2e/otelcol, named by
+// MCPWARDEN_OTELCOL or built here: it is a module of its own, so that the
+// collector's dependencies stay out of mcpwarden's.
+func otelcolBinary(t *testing.T) string {
+	t.Helper()
+	if path := os.Getenv("MCPWARDEN_OTELCOL"); path != "" {
+		return path
+	}
+	out := filepath.Join(t.TempDir(), "otelcol")
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = "otelcol"
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building e2e/otelcol: %v\n%s", err, b)
+	}
+	return out
+}
+
+// waitListening waits until something accepts connections on addr, or
+// the process c that should be listening has exited.
+func waitListening(t *testing.T, ctx context.Context, c *rawConn, addr string) {
+	t.Helper()
+	for {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("nothing listens on %s", addr)
+		case <-c.exited:
+			t.Fatalf("%s exited before listening on %s", c.cmd.Args[0], addr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
