@@ -29,6 +29,8 @@ go build -race -o "$work/bin/mcpwarden-init" ./cmd/mcpwarden-init
 go build -race -ldflags "-X main.initBuildID=$(go tool buildid "$work/bin/mcpwarden-init")" -o "$work/bin/mcpwarden" ./cmd/mcpwarden
 [[ -d e2e/recorder ]] && go build -o "$work/bin/recorder" ./e2e/recorder
 [[ -d e2e/escaper ]] && go build -o "$work/bin/escaper" ./e2e/escaper
+# The collector's receiver is a module of its own (e2e/otelcol/go.mod).
+[[ -d e2e/otelcol ]] && (cd e2e/otelcol && go build -o "$work/bin/otelcol" .)
 for p in "${pkgs[@]}"; do
 	go test -race -c -o "$work/bin/$p.test" "./$p"
 done
@@ -41,7 +43,7 @@ for p in "${pkgs[@]}"; do
 	if (cd "$p" && setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$work/home" TMPDIR="$work/tmp" \
 		MCPWARDEN_BIN="$work/bin/mcpwarden" MCPWARDEN_RECORDER="$work/bin/recorder" \
-		MCPWARDEN_ESCAPER="$work/bin/escaper" \
+		MCPWARDEN_ESCAPER="$work/bin/escaper" MCPWARDEN_OTELCOL="$work/bin/otelcol" \
 		"$work/bin/$p.test" -test.count=1 -test.timeout=15m </dev/null); then
 		passed=$((passed + 1))
 	else
