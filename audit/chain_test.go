@@ -218,6 +218,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 		kind string
 	}{
 		{"edit a byte", join(orig[0], orig[1], edited, orig[3], orig[4], orig[5]), 3, ProblemEdited},
+		{"break a record's JSON", join(orig[0], bytes.Replace(orig[1], []byte(`"server":`), []byte(`"server:`), 1), orig[2], orig[3], orig[4], orig[5]), 2, ProblemEdited},
 		{"edit the hash", join(orig[0], orig[1], orig[2], editedHash, orig[4], orig[5]), 4, ProblemEdited},
 		{"edit the last record", join(append(without(5), bytes.Replace(orig[5], []byte("tool5"), []byte("tool0"), 1))...), 6, ProblemEdited},
 		{"delete a line", join(without(2)...), 3, ProblemRemoved},
@@ -404,4 +405,51 @@ func TestLineReaderContinues(t *testing.T) {
 	if ln, err := lr.Next(); err != nil || string(ln.Bytes) != "two" || ln.Number != 2 {
 		t.Fatalf("%q %d %v", ln.Bytes, ln.Number, err)
 	}
+}
+
+// TestWriteRefusesOverlongRecord: a record longer than a reader accepts
+// is refused, and the file and the chain stay as they were.
+func TestWriteRefusesOverlongRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := Open(path, "fs", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	many := make([]string, MaxLineBytes/MaxStringBytes+10)
+	for i := range many {
+		many[i] = strings.Repeat("g", MaxStringBytes)
+	}
+	if err := l.Write(Record{Event: EventOutcome, Guards: many}); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("overlong record: %v", err)
+	}
+	if err := l.Write(Record{Event: EventOutcome}); err != nil {
+		t.Fatal(err)
+	}
+	checkIntact(t, verifyFile(t, path), 1)
+}
+
+// FuzzVerify feeds arbitrary logs to Verify: it must neither panic nor
+// call a log intact that holds a line other than a record, and it must
+// count every line.
+func FuzzVerify(f *testing.F) {
+	first := chainedLine(`{"time":"2026-11-24T19:51:58.97Z","event":"decision"`, Genesis)
+	second := chainedLine(`{"time":"2026-11-24T19:51:58.98Z","event":"outcome"`, lineHash(bytes.TrimSuffix(first, []byte("\n"))))
+	f.Add(append(append([]byte{}, first...), second...))
+	f.Add(append(append([]byte{}, second...), first...))
+	f.Add([]byte(`{"time":"x"}` + "\n"))
+	f.Add([]byte("{\"time\":\"2026\n" + `{"a":1,"a":2}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rep, err := Verify(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Broken != nil {
+			return
+		}
+		lines := bytes.Count(data, []byte("\n"))
+		if rep.Lines != lines || rep.Chained+rep.Unchained+len(rep.Notes) != lines {
+			t.Fatalf("intact log of %d lines: %+v", lines, rep)
+		}
+	})
 }

@@ -116,17 +116,27 @@ func inspect(ln Line) lineFacts {
 	f.hash = lineHash(ln.Bytes)
 	k := min(len(ln.Bytes), len(recordHead))
 	f.head = k > 0 && string(ln.Bytes[:k]) == recordHead[:k]
-	if v := jsontext.Value(ln.Bytes); v.Kind() != jsontext.KindBeginObject || !v.IsValid() {
-		return f
-	}
+	// A line that ends in a hash member is judged as a chained record even
+	// when it is not JSON: a torn line lost its end, so only an edit
+	// leaves the hash member behind a broken record.
 	if l, ok := chainLink(ln.Bytes); ok {
 		f.kind, f.link = kindChained, l
 		sum := sha256.Sum256(l.body)
-		f.selfOK = hex.EncodeToString(sum[:]) == l.hash
+		f.selfOK = hex.EncodeToString(sum[:]) == l.hash && isObject(ln.Bytes)
 		return f
 	}
-	f.kind = kindUnchained
+	if isObject(ln.Bytes) {
+		f.kind = kindUnchained
+	}
 	return f
+}
+
+// isObject reports whether line is one valid JSON object, by the strict
+// rules: valid UTF-8 and no duplicate member names, which would let two
+// readers see two different records.
+func isObject(line []byte) bool {
+	v := jsontext.Value(line)
+	return v.Kind() == jsontext.KindBeginObject && v.IsValid()
 }
 
 func (v *verifier) run() error {
