@@ -279,7 +279,8 @@ func TestGzipArrives(t *testing.T) {
 }
 
 // TestUnreachableCollector: with nothing listening, every Observe returns,
-// Close returns, and the loss is reported.
+// Close returns, and the loss is reported without the credentials of the
+// endpoint URL or the headers.
 func TestUnreachableCollector(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -288,7 +289,7 @@ func TestUnreachableCollector(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	var d diags
-	e, err := Start(testConfig("http://"+addr), "s", "x", d.add)
+	e, err := Start(testConfig("http://user:hunter2@"+addr), "s", "x", d.add)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,8 +299,11 @@ func TestUnreachableCollector(t *testing.T) {
 	}
 	e.Close()
 	out := d.String()
-	if !strings.Contains(out, "exporting spans to http://"+addr) || !strings.Contains(out, "100 records could not be exported") {
+	if !strings.Contains(out, "exporting spans to http://user:xxxxx@"+addr) || !strings.Contains(out, "100 records could not be exported") {
 		t.Errorf("diagnostics: %s", out)
+	}
+	if strings.Contains(out, "hunter2") || strings.Contains(out, "s3cret") {
+		t.Errorf("a credential in the diagnostics: %s", out)
 	}
 }
 

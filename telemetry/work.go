@@ -3,6 +3,7 @@ package telemetry
 import (
 	"crypto/rand"
 	"fmt"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -296,7 +297,7 @@ func (w *work) sendSpans() {
 		w.exportDrops += int64(len(spans))
 		if !w.tracesFailed {
 			w.tracesFailed = true
-			w.e.diag(fmt.Sprintf("telemetry: exporting spans to %s: %v (further failures are counted, not reported)", w.e.cfg.Traces.URL, err))
+			w.e.diag(fmt.Sprintf("telemetry: exporting spans to %s: %v (further failures are counted, not reported)", redacted(w.e.cfg.Traces.URL), err))
 		}
 	}
 }
@@ -351,7 +352,7 @@ func (w *work) sendMetrics() {
 	}}}
 	if err := w.e.metrics.send(w.e.ctx, msg); err != nil && !w.mFailed {
 		w.mFailed = true
-		w.e.diag(fmt.Sprintf("telemetry: exporting metrics to %s: %v (further failures are not reported)", w.e.cfg.Metrics.URL, err))
+		w.e.diag(fmt.Sprintf("telemetry: exporting metrics to %s: %v (further failures are not reported)", redacted(w.e.cfg.Metrics.URL), err))
 	}
 }
 
@@ -398,6 +399,15 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+// redacted hides a password in an endpoint URL from diagnostics.
+func redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return u.Redacted()
 }
 
 func randomID(n int) []byte {
