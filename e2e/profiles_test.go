@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mcpwarden/mcpwarden/profiles"
 )
 
 // The tests in this file start real npm servers through mcpwarden without
@@ -90,12 +94,13 @@ func TestProfileSequentialThinking(t *testing.T) {
 	expectSelected(t, auditLog, "sequential-thinking")
 }
 
-// postgresServer is a PostgreSQL server the test started on a loopback
-// port, with trust authentication for the role postgres.
+// postgresServer is a PostgreSQL server the test started, on a loopback
+// port or a UNIX socket, with trust authentication for the role postgres.
 type postgresServer struct {
-	port int
-	bin  string // the directory of initdb, pg_ctl and psql
-	run  []string
+	port   int
+	socket string // the socket's directory, or "" for TCP
+	bin    string // the directory of initdb, pg_ctl and psql
+	run    []string
 }
 
 // postgresBin returns the directory that holds initdb and pg_ctl: on
@@ -116,9 +121,11 @@ func postgresBin() string {
 	return ""
 }
 
-// startPostgres runs initdb and pg_ctl in a fresh directory. PostgreSQL
-// refuses to run as root, so as root it runs as nobody (uid 65534).
-func startPostgres(t *testing.T, ctx context.Context) *postgresServer {
+// startPostgres runs initdb and pg_ctl in a fresh directory, listening on
+// 127.0.0.1 or, with socket, only on a UNIX socket in a directory of its
+// own. PostgreSQL refuses to run as root, so as root it runs as nobody
+// (uid 65534).
+func startPostgres(t *testing.T, ctx context.Context, socket bool) *postgresServer {
 	t.Helper()
 	bin := postgresBin()
 	if bin == "" {
@@ -140,14 +147,21 @@ func startPostgres(t *testing.T, ctx context.Context) *postgresServer {
 	if err := os.Chmod(base, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	data := filepath.Join(base, "data")
-	if err := os.Mkdir(data, 0o700); err != nil {
+	data, sock := filepath.Join(base, "data"), filepath.Join(base, "sock")
+	for _, d := range []string{data, sock} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if os.Getuid() == 0 {
+			if err := os.Chown(d, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.Chmod(sock, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if os.Getuid() == 0 {
-		if err := os.Chown(data, 65534, 65534); err != nil {
-			t.Fatal(err)
-		}
 		s.run = []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"}
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -159,6 +173,10 @@ func startPostgres(t *testing.T, ctx context.Context) *postgresServer {
 
 	s.must(t, ctx, filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
 	opts := fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -c unix_socket_directories='' -c fsync=off", s.port)
+	if socket {
+		s.socket = sock
+		opts = fmt.Sprintf("-c listen_addresses='' -p %d -c unix_socket_directories=%s -c fsync=off", s.port, sock)
+	}
 	s.must(t, ctx, filepath.Join(bin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(data, "log"), "-w", "-t", "60", "start")
 	t.Cleanup(func() {
 		// The test's context may be over: stop with a context of its own.
@@ -189,11 +207,17 @@ func (s *postgresServer) must(t *testing.T, ctx context.Context, argv ...string)
 // sql runs statements with psql and returns its unaligned output.
 func (s *postgresServer) sql(t *testing.T, ctx context.Context, stmt string) string {
 	t.Helper()
+	host := cmp.Or(s.socket, "127.0.0.1")
 	return strings.TrimSpace(s.must(t, ctx, filepath.Join(s.bin, "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-		"-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", "postgres", "-c", stmt))
+		"-h", host, "-p", strconv.Itoa(s.port), "-U", "postgres", "-d", "postgres", "-c", stmt))
 }
 
+// url is the database's URL for the server; node-postgres takes a socket
+// directory from the host parameter.
 func (s *postgresServer) url() string {
+	if s.socket != "" {
+		return fmt.Sprintf("postgresql://postgres@localhost:%d/postgres?host=%s", s.port, s.socket)
+	}
 	return fmt.Sprintf("postgresql://postgres@127.0.0.1:%d/postgres", s.port)
 }
 
@@ -203,7 +227,7 @@ func (s *postgresServer) url() string {
 func TestProfilePostgres(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	pg := startPostgres(t, ctx)
+	pg := startPostgres(t, ctx, false)
 	pg.sql(t, ctx, "CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers VALUES (1, 'Ada'), (2, 'Grace')")
 
 	cs, auditLog := connectMatched(t, ctx, []string{"node", npmServer(t, "server-postgres"), pg.url()})
@@ -232,6 +256,44 @@ func TestProfilePostgres(t *testing.T) {
 		t.Errorf("SELECT INTO created a table: %q", got)
 	}
 	expectSelected(t, auditLog, "postgres")
+}
+
+// TestProfilePostgresSocket follows the postgres profile's advice for a
+// database on a UNIX socket: the built-in profile with network = "none"
+// and the socket's directory readable reaches the database, and its
+// query rule still refuses writes.
+func TestProfilePostgresSocket(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	pg := startPostgres(t, ctx, true)
+	pg.sql(t, ctx, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('over the socket')")
+
+	text, err := fs.ReadFile(profiles.FS(), "postgres.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof := string(text)
+	for old, repl := range map[string]string{
+		`network = "host"`:                          `network = "none"`,
+		`"/run/postgresql", "/var/run/postgresql",`: strconv.Quote(pg.socket) + ",",
+	} {
+		if !strings.Contains(prof, old) {
+			t.Fatalf("the built-in postgres profile no longer has %s", old)
+		}
+		prof = strings.Replace(prof, old, repl, 1)
+	}
+	path := filepath.Join(t.TempDir(), "postgres-socket.toml")
+	if err := os.WriteFile(path, []byte(prof), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd, _ := newCommand(t, "mcpwarden", wardenArgv(path, auditLog, nil, "node", npmServer(t, "server-postgres"), pg.url()))
+	cs := connectGo(t, ctx, newGoClient(nil), cmd, "")
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "query", Arguments: map[string]any{"sql": "SELECT body FROM notes"}})
+	if err != nil || res.IsError || !strings.Contains(toolText(res), "over the socket") {
+		t.Fatalf("SELECT over the socket: %v %q", err, toolText(res))
+	}
+	expectRefused(t, ctx, cs, auditLog, "query", map[string]any{"sql": "DELETE FROM notes"}, "argument /sql refused")
 }
 
 // TestProfileGithub starts the reference GitHub server with a token that
