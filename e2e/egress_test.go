@@ -242,6 +242,10 @@ func TestEgressProxy(t *testing.T) {
 			}
 			t.Logf("direct connection to %s: %s (%s)", addr, s.Errno, s.Err)
 		}
+		r, _ := callEscaper(t, ctx, cs, "connect", map[string]any{"network": "bind4", "addr": "127.0.0.1:8080"})
+		if s := r.step(t, "bind and listen "); s.OK {
+			t.Error("the server could listen on a TCP port")
+		}
 		// Control: from mcpwarden's own namespace the hosts answer.
 		for _, addr := range []string{egressAllowedAddr + ":443", egressPrivateAddr + ":443"} {
 			var conn net.Conn

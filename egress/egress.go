@@ -104,6 +104,9 @@ const maxHeaderBytes = 64 << 10
 type Server struct {
 	cfg   Config
 	slots chan struct{}
+	// ctx ends with Close, cutting short resolving and connecting.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -132,7 +135,8 @@ func New(cfg Config) (*Server, error) {
 		d := &net.Dialer{Timeout: cfg.DialTimeout}
 		cfg.Dialer = d.DialContext
 	}
-	return &Server{cfg: cfg, slots: make(chan struct{}, cfg.MaxConns), conns: map[net.Conn]struct{}{}}, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{cfg: cfg, slots: make(chan struct{}, cfg.MaxConns), ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
 }
 
 // Serve accepts connections on l until l fails or the server is closed,
@@ -177,6 +181,7 @@ func (s *Server) Serve(l net.Listener) error {
 // Close ends every connection and waits for their goroutines; Serve
 // returns once its listener is closed too, which is the caller's.
 func (s *Server) Close() {
+	s.cancel()
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {

@@ -44,7 +44,7 @@ func (s *Server) serveConnect(cl *client, req *http.Request, start time.Time) Re
 		refuse(cl.conn, http.StatusBadRequest, rec.Reason)
 		return rec
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(s.cfg.HandshakeTimeout))
+	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
 	defer cancel()
 	t, err := s.cfg.Policy.Check(ctx, host, port)
 	rec.Host, rec.Port = t.Host, t.Port
@@ -104,7 +104,7 @@ func (s *Server) serveForward(cl *client, req *http.Request, start time.Time) (r
 		refuse(cl.conn, http.StatusBadRequest, rec.Reason)
 		return rec
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(s.cfg.HandshakeTimeout))
+	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
 	defer cancel()
 	t, err := s.cfg.Policy.Check(ctx, host, port)
 	rec.Host, rec.Port = t.Host, t.Port

@@ -48,7 +48,7 @@ func (s *Server) serveSOCKS(cl *client, start time.Time) Record {
 		}
 		return rec
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), start.Add(s.cfg.HandshakeTimeout))
+	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
 	defer cancel()
 	t, err := s.cfg.Policy.Check(ctx, host, port)
 	rec.Host, rec.Port = t.Host, t.Port
