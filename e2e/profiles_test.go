@@ -77,6 +77,9 @@ func expectRefused(t *testing.T, ctx context.Context, cs *mcp.ClientSession, aud
 	}
 }
 
+// TestProfileSequentialThinking runs the sequential-thinking server under
+// its profile: its one tool works, and arguments that break the tool's own
+// schema are refused before the server sees them.
 func TestProfileSequentialThinking(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
