@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -36,6 +37,10 @@ func RewriteStrings(v jsontext.Value, f StringFunc) (jsontext.Value, bool, error
 		return v, false, nil
 	}
 	w := rewriter{v: v, f: f}
+	if sp, ok := scratchPool.Get().(*[]byte); ok {
+		w.scratch = *sp
+	}
+	defer func() { scratchPool.Put(&w.scratch) }()
 	if err := w.run(); err != nil {
 		return nil, false, fmt.Errorf("rewriting strings: %w", err)
 	}
@@ -44,6 +49,12 @@ func RewriteStrings(v jsontext.Value, f StringFunc) (jsontext.Value, bool, error
 	}
 	return append(w.out, v[w.last:]...), true, nil
 }
+
+// scratchPool keeps the buffers strings with escapes are unquoted into,
+// so that a run of large results reuses one instead of faulting in fresh
+// pages for each; the pool lets them go when the collector finds them
+// unused for two cycles.
+var scratchPool sync.Pool
 
 // rewriter is the state of one RewriteStrings walk.
 type rewriter struct {
@@ -154,6 +165,11 @@ func (w *rewriter) unquote(q []byte, escaped bool, buf *[]byte) (string, error) 
 	raw := q[1 : len(q)-1]
 	if !escaped {
 		return unsafe.String(unsafe.SliceData(raw), len(raw)), nil
+	}
+	if cap(*buf) < len(q) {
+		// Unquoted text is never longer than its quoted form: one
+		// allocation, not a trail of growing copies.
+		*buf = make([]byte, 0, len(q))
 	}
 	b, err := jsontext.AppendUnquote((*buf)[:0], q)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 // an error, as JSON-RPC defines.
 func (d *Decoder) SplitBatch(b []byte) ([][]byte, error) {
 	d.dec.Reset(bytes.NewBuffer(b), d.options()...)
+	defer d.release(b)
 	tok, err := d.dec.ReadToken()
 	if err != nil {
 		return nil, &DecodeError{Reason: "invalid JSON", Err: err}

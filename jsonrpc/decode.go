@@ -70,6 +70,7 @@ func IsBatch(b []byte) bool {
 func (d *Decoder) Decode(b []byte) (*Message, error) {
 	var env envelope
 	m, err := d.decode(b, &env)
+	d.release(b)
 	if err != nil {
 		de, ok := err.(*DecodeError)
 		if !ok {
@@ -81,6 +82,17 @@ func (d *Decoder) Decode(b []byte) (*Message, error) {
 		return nil, de
 	}
 	return m, nil
+}
+
+// releaseOver is the size of message after which the decoder lets go of
+// it at once rather than at the next message: a reference to a result of
+// many megabytes must not keep it alive while the next one is read.
+const releaseOver = 1 << 20
+
+func (d *Decoder) release(b []byte) {
+	if len(b) > releaseOver {
+		d.dec.Reset(bytes.NewBuffer(nil), d.options()...)
+	}
 }
 
 func (d *Decoder) decode(b []byte, env *envelope) (*Message, error) {

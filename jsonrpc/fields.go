@@ -118,6 +118,25 @@ func stringEnd(b []byte, i int) (int, bool) {
 	}
 }
 
+// skipString is stringEnd without looking for escapes.
+func skipString(b []byte, i int) int {
+	for p := i + 1; ; {
+		q := bytes.IndexByte(b[p:], '"')
+		if q < 0 {
+			return -1
+		}
+		q += p
+		bs := 0
+		for k := q - 1; k > i && b[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return q + 1
+		}
+		p = q + 1
+	}
+}
+
 // valueEnd returns the offset just past the valid JSON value that starts
 // at b[i], or -1.
 func valueEnd(b []byte, i int) int {
@@ -126,14 +145,13 @@ func valueEnd(b []byte, i int) int {
 	}
 	switch b[i] {
 	case '"':
-		end, _ := stringEnd(b, i)
-		return end
+		return skipString(b, i)
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
 			switch b[i] {
 			case '"':
-				end, _ := stringEnd(b, i)
+				end := skipString(b, i)
 				if end < 0 {
 					return -1
 				}

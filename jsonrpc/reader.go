@@ -69,12 +69,14 @@ func (r *Reader) Next() ([]byte, error) {
 }
 
 // keepLine is the capacity of line buffer a Reader keeps between lines;
-// the buffer of a larger line is let go once the line has been handled,
-// so that one large result does not pin its size for the whole session.
+// a larger buffer is kept while large lines keep coming, and let go after
+// the first line that did not need it, so that one large result does not
+// pin its size for the whole session, and a run of them does not pay for
+// fresh pages each time.
 const keepLine = 1 << 20
 
 func (r *Reader) readLine() ([]byte, error) {
-	if cap(r.line) > keepLine {
+	if cap(r.line) > keepLine && len(r.line) <= keepLine {
 		r.line = nil
 	}
 	r.line = r.line[:0]
@@ -102,6 +104,9 @@ func (r *Reader) readLine() ([]byte, error) {
 	}
 }
 
+// jumpOver is the line buffer size past which grow goes to the limit.
+const jumpOver = 8 << 20
+
 // grow makes room for n more bytes of line, doubling the buffer rather
 // than letting append grow it by a quarter at a time: a line of many
 // megabytes is then copied a few times, not dozens, and leaves less
@@ -112,6 +117,12 @@ func (r *Reader) grow(n int) {
 		return
 	}
 	size := max(2*cap(r.line), need, 4096)
+	if size > jumpOver {
+		// A line this long is likely longer still: go to the limit at
+		// once instead of leaving a trail of ever larger garbage. Pages
+		// of the buffer that the line does not reach are never touched.
+		size = r.limit + 1
+	}
 	size = min(size, r.limit+1)
 	buf := make([]byte, len(r.line), max(size, need))
 	copy(buf, r.line)
