@@ -85,6 +85,23 @@ func TestChainFirstRecordAndHead(t *testing.T) {
 	if want := lineHash(bytes.TrimSuffix(lines[2], []byte("\n"))); rep.Head != want {
 		t.Errorf("head %s, want %s", rep.Head, want)
 	}
+	// The head of a shorter log is an anchor the longer one passes through.
+	short := bytes.Join(lines[:2], nil)
+	head := verifyBytes(t, short).Head
+	if rep, _ := Verify(bytes.NewReader(data), head, Genesis); rep.Broken != nil {
+		t.Errorf("anchor %s of the first two lines not found: %v", head, rep.Broken)
+	}
+	// A rewritten chain, or one cut before the anchor, does not.
+	first := chainedLine(`{"time":"2026-11-24T19:51:58.97Z","event":"decision"`, Genesis)
+	rewritten := append(first, chainedLine(`{"time":"2026-11-24T19:51:58.98Z","event":"outcome"`, lineHash(bytes.TrimSuffix(first, []byte("\n"))))...)
+	if rep := verifyBytes(t, rewritten); rep.Broken != nil {
+		t.Fatalf("rewritten chain: %v", rep.Broken)
+	}
+	for _, log := range [][]byte{rewritten, lines[0]} {
+		if rep, _ := Verify(bytes.NewReader(log), head); rep.Broken == nil || rep.Broken.Kind != ProblemAnchor {
+			t.Errorf("missing anchor not reported: %+v", rep.Broken)
+		}
+	}
 	if rep := verifyBytes(t, nil); rep.Broken != nil || rep.Head != Genesis {
 		t.Errorf("empty log: %+v", rep)
 	}

@@ -31,6 +31,10 @@ const (
 	// ProblemNotRecord: a line that is not a JSON object, or longer than
 	// [MaxLineBytes].
 	ProblemNotRecord = "not a record"
+	// ProblemAnchor: the chain is whole but does not pass through a hash
+	// given to [Verify], which an earlier Verify reported as the head: the
+	// log was rewritten, or cut before that record.
+	ProblemAnchor = "anchor"
 	// ProblemTorn: the last line has no newline: the file was truncated,
 	// or the last write was interrupted. When a later record chains over
 	// a torn line, which a writer does when it finds one, the torn line
@@ -69,11 +73,27 @@ type Report struct {
 // and its prev is the hash of the line before it (or [Genesis] on the
 // first line). Records without chain members are accepted only before the
 // first chained record: they were written before the chain existed.
+//
+// Each anchor is a hash that must be among the log's lines, normally a
+// [Report.Head] kept from an earlier Verify: a chain rewritten from an
+// earlier line, or cut before the anchor, no longer passes through it.
 // Memory is bounded by [MaxLineBytes]; the error is for reading only.
-func Verify(r io.Reader) (*Report, error) {
-	v := &verifier{rep: &Report{}, lr: NewLineReader(r)}
+func Verify(r io.Reader, anchors ...string) (*Report, error) {
+	v := &verifier{rep: &Report{}, lr: NewLineReader(r), anchors: map[string]bool{}}
+	for _, a := range anchors {
+		v.anchors[a] = a == Genesis
+	}
 	if err := v.run(); err != nil {
 		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	if v.rep.Broken == nil {
+		for _, a := range anchors {
+			if !v.anchors[a] {
+				v.rep.Broken = &Problem{Line: v.rep.Lines, Kind: ProblemAnchor,
+					Detail: fmt.Sprintf("the chain does not pass through %s: the log was rewritten, or cut before that record", a)}
+				break
+			}
+		}
 	}
 	return v.rep, nil
 }
@@ -81,9 +101,10 @@ func Verify(r io.Reader) (*Report, error) {
 type verifier struct {
 	rep         *Report
 	lr          *LineReader
-	prev, prev2 string     // hashes of the last two lines
-	chained     bool       // a chained record was seen
-	pendingTorn *lineFacts // a line that is not a record, until the next line says whether it is torn
+	prev, prev2 string          // hashes of the last two lines
+	chained     bool            // a chained record was seen
+	pendingTorn *lineFacts      // a line that is not a record, until the next line says whether it is torn
+	anchors     map[string]bool // hashes that must occur, and whether they did
 }
 
 // lineFacts is what one line says about itself.
@@ -162,6 +183,9 @@ func (v *verifier) run() error {
 			return nil
 		}
 		v.prev2, v.prev = v.prev, f.hash
+		if _, ok := v.anchors[f.hash]; ok {
+			v.anchors[f.hash] = true
+		}
 	}
 	if v.pendingTorn != nil {
 		v.rep.Broken = notRecord(v.pendingTorn)
@@ -186,7 +210,7 @@ func (v *verifier) run() error {
 func (v *verifier) step(f *lineFacts) *Problem {
 	if f.tooLong {
 		return &Problem{Line: f.n, Kind: ProblemNotRecord,
-			Detail: fmt.Sprintf("not a record: longer than %d bytes", MaxLineBytes)}
+			Detail: fmt.Sprintf("longer than %d bytes", MaxLineBytes)}
 	}
 	if t := v.pendingTorn; t != nil {
 		v.pendingTorn = nil
@@ -213,7 +237,7 @@ func (v *verifier) step(f *lineFacts) *Problem {
 	}
 	if !f.selfOK || f.link.prev == "" {
 		return &Problem{Line: f.n, Kind: ProblemEdited,
-			Detail: "edited: the record's hash does not match its content"}
+			Detail: "the record's hash does not match its content"}
 	}
 	want := v.prev
 	if f.n == 1 {
@@ -230,7 +254,7 @@ func (v *verifier) step(f *lineFacts) *Problem {
 // notRecord is the problem of a line that is not a record and that no
 // record chains over as a torn one.
 func notRecord(f *lineFacts) *Problem {
-	return &Problem{Line: f.n, Kind: ProblemNotRecord, Detail: "not a record: not a JSON object"}
+	return &Problem{Line: f.n, Kind: ProblemNotRecord, Detail: "not a JSON object"}
 }
 
 // classify explains a record whose prev is not the hash of the line
@@ -243,7 +267,7 @@ func (v *verifier) classify(f *lineFacts) (Problem, error) {
 	}
 	if n >= 3 && prev == v.prev2 {
 		return Problem{Line: n - 1, Kind: ProblemInserted,
-			Detail: fmt.Sprintf("inserted: line %d chains to line %d, not to this one", n, n-2)}, nil
+			Detail: fmt.Sprintf("line %d chains to line %d, not to this one", n, n-2)}, nil
 	}
 	nextChainsOver := false
 	for first := true; ; first = false {
@@ -260,12 +284,12 @@ func (v *verifier) classify(f *lineFacts) (Problem, error) {
 		}
 		if later.hash == prev {
 			return Problem{Line: n, Kind: ProblemReordered,
-				Detail: fmt.Sprintf("moved: this record follows line %d in the chain, which comes after it", later.n)}, nil
+				Detail: fmt.Sprintf("this record follows line %d in the chain, which comes after it", later.n)}, nil
 		}
 	}
 	if nextChainsOver {
 		return Problem{Line: n, Kind: ProblemInserted,
-			Detail: fmt.Sprintf("inserted: line %d chains to line %d, not to this one", n+1, n-1)}, nil
+			Detail: fmt.Sprintf("line %d chains to line %d, not to this one", n+1, n-1)}, nil
 	}
 	if n == 1 {
 		return Problem{Line: 1, Kind: ProblemRemoved,

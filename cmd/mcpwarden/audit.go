@@ -26,7 +26,7 @@ import (
 const auditUsage = `Usage:
   mcpwarden audit [FLAGS]                  the records that match, one line each
   mcpwarden audit summary [FLAGS]          calls, denials, errors, p50 and p95 duration per server and tool
-  mcpwarden audit verify [--dir DIR] [FILE...]   check the hash chain of each log
+  mcpwarden audit verify [--dir DIR] [--head HASH] [FILE...]   check the hash chain of each log
 
 Flags of audit and audit summary:
   --file FILE       a log to read; may be repeated (default: every *.jsonl in --dir)
@@ -44,7 +44,9 @@ Flags of audit and audit summary:
 Records of several logs are merged in time order. verify exits 1 when a
 chain is broken and names the first line that was edited, removed,
 inserted or moved; records written before the chain existed are reported
-as unchained, not as tampering.
+as unchained, not as tampering. verify prints each log's head hash; given
+back with --head, the chain must still pass through it, which shows a log
+rewritten or cut since then.
 `
 
 // auditCommand implements "mcpwarden audit". It returns 0 on success, 1
@@ -81,7 +83,7 @@ func auditCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case verb == "verify":
-		return auditVerify(files, stdout, stderr)
+		return auditVerify(files, opts.heads, stdout, stderr)
 	case verb == "summary":
 		return auditSummary(files, &opts, stdout, stderr)
 	case opts.follow:
@@ -96,6 +98,7 @@ func auditCommand(args []string, stdout, stderr io.Writer) int {
 // auditOptions are the parsed flags of an audit command.
 type auditOptions struct {
 	files  []string
+	heads  []string // verify: hashes the chain must pass through
 	dir    string
 	filter audit.Filter
 	json   bool
@@ -116,7 +119,9 @@ func auditFlags(verb string, args []string, stdout, stderr io.Writer) (o auditOp
 	fs.Usage = func() { fmt.Fprint(stderr, auditUsage) }
 	fs.StringVar(&o.dir, "dir", "", "directory of the logs")
 	var since, until string
-	if verb != "verify" {
+	if verb == "verify" {
+		fs.Var((*fileList)(&o.heads), "head", "a hash the chain must pass through")
+	} else {
 		fs.Var((*fileList)(&o.files), "file", "a log to read")
 		fs.StringVar(&o.filter.Server, "server", "", "server glob")
 		fs.StringVar(&o.filter.Target, "tool", "", "target glob")
@@ -431,12 +436,18 @@ func (p *printer) print(e *audit.Entry, raw []byte) {
 	}
 	if !p.header {
 		p.header = true
-		fmt.Fprintf(p.w, tableFormat, "TIME", "SERVER", "SESSION", "EVENT", "METHOD", "ID", "TARGET", "RESULT", "DURATION", "DETAIL")
+		p.line("TIME", "SERVER", "SESSION", "EVENT", "METHOD", "ID", "TARGET", "RESULT", "DURATION", "DETAIL")
 	}
-	fmt.Fprintf(p.w, tableFormat, tableRow(e)...)
+	p.line(tableRow(e)...)
 }
 
-const tableFormat = "%-24s  %-12s  %-8s  %-8s  %-14s  %-4s  %-20s  %-14s  %9s  %s\n"
+// line writes one row of the table, without trailing blanks.
+func (p *printer) line(cols ...any) {
+	s := strings.TrimRight(fmt.Sprintf(tableFormat, cols...), " ")
+	io.WriteString(p.w, s+"\n")
+}
+
+const tableFormat = "%-24s  %-12s  %-8s  %-8s  %-14s  %-4s  %-20s  %-8s  %9s  %s"
 
 // tableRow is the columns of e in the table. Every text comes from a client
 // or a server and is escaped, so that it cannot move the cursor or hide
@@ -489,7 +500,7 @@ func auditSummary(files []string, o *auditOptions, stdout, stderr io.Writer) int
 		return status
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVER\tMETHOD\tTOOL\tCALLS\tDENIED\tERRORS\tP50\tP95\t")
+	fmt.Fprintln(tw, "SERVER\tMETHOD\tTOOL\tCALLS\tDENIED\tERRORS\tP50\tP95")
 	for _, r := range rows {
 		p50, p95 := "-", "-"
 		if d, ok := r.Percentile(0.50); ok {
@@ -498,31 +509,31 @@ func auditSummary(files []string, o *auditOptions, stdout, stderr io.Writer) int
 		if d, ok := r.Percentile(0.95); ok {
 			p95 = formatDuration(d)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t\n", pin.EscapeText(r.Server), pin.EscapeText(r.Method),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", pin.EscapeText(r.Server), pin.EscapeText(r.Method),
 			pin.EscapeText(r.Target), r.Calls, r.Denied, r.Errors, p50, p95)
 	}
 	tw.Flush()
 	return status
 }
 
-func auditVerify(files []string, stdout, stderr io.Writer) int {
+func auditVerify(files, heads []string, stdout, stderr io.Writer) int {
 	status := 0
 	for _, path := range files {
-		if verifyOne(path, stdout, stderr) != 0 {
+		if verifyOne(path, heads, stdout, stderr) != 0 {
 			status = 1
 		}
 	}
 	return status
 }
 
-func verifyOne(path string, stdout, stderr io.Writer) int {
+func verifyOne(path string, heads []string, stdout, stderr io.Writer) int {
 	f, err := openLog(path)
 	if err != nil {
 		diag(stderr, "audit log: %v", err)
 		return 1
 	}
 	defer f.Close()
-	rep, err := audit.Verify(f)
+	rep, err := audit.Verify(f, heads...)
 	if err != nil {
 		diag(stderr, "%s: %v", path, err)
 		return 1

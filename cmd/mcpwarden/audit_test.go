@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -203,6 +204,17 @@ func TestAuditVerify(t *testing.T) {
 	code, out, errs := runCLI(t, "audit", "verify", "--dir", dir)
 	if code != 0 || strings.Count(out, ": intact: ") != 2 || !strings.Contains(out, "fs.jsonl: intact: 4 chained records; head ") {
 		t.Fatalf("verify: %d %q %q", code, out, errs)
+	}
+	head := regexp.MustCompile(`memory.jsonl: intact: .*; head ([0-9a-f]{64})`).FindStringSubmatch(out)
+	if head == nil {
+		t.Fatalf("no head in %q", out)
+	}
+	writeAudit(t, filepath.Join(dir, "memory.jsonl"), "memory", "sessionD4", call(30, "read_graph", "allow", "ok", time.Millisecond)...)
+	if code, out, _ := runCLI(t, "audit", "verify", "--head", head[1], filepath.Join(dir, "memory.jsonl")); code != 0 {
+		t.Errorf("verify --head of a log that grew: %d %q", code, out)
+	}
+	if code, out, _ := runCLI(t, "audit", "verify", "--head", strings.Repeat("ab", 32), filepath.Join(dir, "memory.jsonl")); code != 1 || !strings.Contains(out, "chain broken (anchor)") {
+		t.Errorf("verify --head of a hash not in the log: %d %q", code, out)
 	}
 	// Remove the third record of the memory log.
 	mem := filepath.Join(dir, "memory.jsonl")
