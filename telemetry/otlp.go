@@ -6,11 +6,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 )
@@ -55,7 +58,8 @@ func newSender(ep Endpoint) (*sender, error) {
 	return &sender{ep: ep, client: &http.Client{Transport: tr}}, nil
 }
 
-// send posts m and waits at most the endpoint's timeout, or until ctx ends.
+// send posts m, retrying a transient failure, and waits at most the
+// endpoint's timeout in all, or until ctx ends.
 func (s *sender) send(ctx context.Context, m proto.Message) error {
 	body, err := proto.Marshal(m)
 	if err != nil {
@@ -72,6 +76,38 @@ func (s *sender) send(ctx context.Context, m proto.Message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.ep.Timeout)
 	defer cancel()
+	wait := firstRetry
+	for attempt := 0; ; attempt++ {
+		err := s.post(ctx, body)
+		var se *statusError
+		transient := err != nil && (!errors.As(err, &se) || se.retryable())
+		if !transient || attempt == maxRetries {
+			return err
+		}
+		if se != nil && se.retryAfter > 0 {
+			wait = min(se.retryAfter, maxRetryAfter)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait *= 4
+	}
+}
+
+// Retries of a transient failure (a refused connection, 429, 502, 503,
+// 504), as the OTLP specification asks: few, because a batch that waits
+// holds up the ones behind it.
+const (
+	maxRetries    = 2
+	firstRetry    = 200 * time.Millisecond
+	maxRetryAfter = 5 * time.Second
+)
+
+func (s *sender) post(ctx context.Context, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.ep.URL, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("request: %w", err)
@@ -91,19 +127,32 @@ func (s *sender) send(ctx context.Context, m proto.Message) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if resp.StatusCode/100 != 2 {
-		return &statusError{code: resp.StatusCode, body: msg}
+		se := &statusError{code: resp.StatusCode, body: msg}
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			se.retryAfter = time.Duration(secs) * time.Second
+		}
+		return se
 	}
 	return nil
 }
 
 // statusError is a collector's refusal.
 type statusError struct {
-	code int
-	body []byte
+	code       int
+	body       []byte
+	retryAfter time.Duration // from a Retry-After header in seconds; 0 if none
+}
+
+func (e *statusError) retryable() bool {
+	switch e.code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 func (e *statusError) Error() string {
-	text := strings.ToValidUTF8(string(e.body), "?")
+	text := strings.TrimSpace(strings.ToValidUTF8(string(e.body), "?"))
 	if len(text) > 200 || strings.ContainsAny(text, "\x00") || !printable(text) {
 		text = ""
 	}

@@ -2,14 +2,19 @@ package telemetry
 
 import (
 	"fmt"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/mcpwarden/mcpwarden/audit"
 	"github.com/mcpwarden/mcpwarden/telemetry/otlptest"
@@ -415,5 +420,58 @@ func BenchmarkObserve(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		e.Observe(rec, now)
+	}
+}
+
+// TestRetries: a 503 is retried and the batch arrives; a 400 is not.
+func TestRetries(t *testing.T) {
+	var mu sync.Mutex
+	var traceReqs, metricReqs int
+	var spans int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch r.URL.Path {
+		case "/v1/traces":
+			traceReqs++
+			if traceReqs == 1 {
+				w.Header().Set("Retry-After", "0")
+				http.Error(w, "busy", http.StatusServiceUnavailable)
+				return
+			}
+			body, _ := io.ReadAll(r.Body)
+			var req coltracepb.ExportTraceServiceRequest
+			if err := proto.Unmarshal(body, &req); err != nil {
+				t.Errorf("retried body: %v", err)
+			}
+			for _, rs := range req.ResourceSpans {
+				for _, ss := range rs.ScopeSpans {
+					spans += len(ss.Spans)
+				}
+			}
+		case "/v1/metrics":
+			metricReqs++
+			http.Error(w, "bad metrics", http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	var d diags
+	e, err := Start(testConfig(srv.URL), "s", "x", d.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Observe(decision("1", "t", "allow", ""), time.Now())
+	e.Observe(outcome("1", "t", "ok", ""), time.Now())
+	e.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if traceReqs != 2 || spans != 1 {
+		t.Errorf("%d trace requests, %d spans; want the 503 retried once and the span delivered", traceReqs, spans)
+	}
+	if metricReqs != 1 || !strings.Contains(d.String(), "collector answered 400: bad metrics") {
+		t.Errorf("%d metric requests; diagnostics %s", metricReqs, d.String())
+	}
+	if strings.Contains(d.String(), "spans") {
+		t.Errorf("a delivered batch was reported lost: %s", d.String())
 	}
 }
