@@ -200,16 +200,85 @@ func readEgressAudit(t *testing.T, path string) map[string]egressAudit {
 	return out
 }
 
+// TestEgressProxy runs the scenario with mcpwarden as root and, since
+// most people run it so, as an unprivileged user (uid 65534, through user
+// namespaces), in the same test network.
 func TestEgressProxy(t *testing.T) {
 	base := egressNet(t)
 	c, h := base+"-c", base+"-h"
 	caFile := egressHosts(t, h)
+	t.Run("Root", func(t *testing.T) {
+		prof := proxyProfile(t, []string{"example.com:443", "private.example.com:443"}, nil, grant{read: []string{caFile}})
+		auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+		egressScenario(t, c, caFile, auditLog, append([]string{"ip", "netns", "exec", c}, wardenArgv(prof, auditLog, nil, escaperBin)...))
+	})
+	t.Run("Nobody", func(t *testing.T) {
+		dir := nobodyDir(t)
+		ca := copyInto(t, caFile, dir)
+		prof := copyInto(t, proxyProfile(t, []string{"example.com:443", "private.example.com:443"}, nil, grant{read: []string{ca}}), dir)
+		warden := copyInto(t, wardenBin, dir)
+		if init := filepath.Join(filepath.Dir(wardenBin), "mcpwarden-init"); fileExists(init) {
+			copyInto(t, init, dir)
+		}
+		escaper := copyInto(t, escaperBin, dir)
+		auditLog := filepath.Join(dir, "state", "audit.jsonl")
+		argv := []string{"ip", "netns", "exec", c, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			"env", "-i", "PATH=/usr/bin:/bin", "HOME=" + filepath.Join(dir, "state"),
+			warden, "run", "--profile", prof, "--audit-log", auditLog, "--pin-dir", filepath.Join(dir, "state", "pins"), "--", escaper}
+		egressScenario(t, c, ca, auditLog, argv)
+	})
+}
+
+// nobodyDir is a directory uid 65534 can read, with a "state"
+// subdirectory it owns.
+func nobodyDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mcpwarden-egress-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(dir, "state")
+	if err := os.Mkdir(state, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(state, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// copyInto copies src into dir, keeping its mode, readable by all.
+func copyInto(t *testing.T, src, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(dst, b, st.Mode().Perm()|0o444); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// egressScenario starts argv (mcpwarden running the escaper in namespace
+// c) and checks what the escaper reaches.
+func egressScenario(t *testing.T, c, caFile, auditLog string, argv []string) {
 	ctx, cancel := context.WithTimeout(testContext(t), 2*time.Minute)
 	defer cancel()
-
-	prof := proxyProfile(t, []string{"example.com:443", "private.example.com:443"}, nil, grant{read: []string{caFile}})
-	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
-	argv := append([]string{"ip", "netns", "exec", c}, wardenArgv(prof, auditLog, nil, escaperBin)...)
 	cmd, stderr := newCommand(t, "mcpwarden", argv)
 	cs := connectGo(t, ctx, newGoClient(&mcp.ClientOptions{}), cmd, "")
 
