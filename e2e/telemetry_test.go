@@ -341,3 +341,36 @@ func waitListening(t *testing.T, ctx context.Context, c *rawConn, addr string) {
 		}
 	}
 }
+
+// TestTelemetryCredentialsStayOutside: the collector's token in
+// OTEL_EXPORTER_OTLP_HEADERS is used by mcpwarden, outside the sandbox,
+// and never reaches the server, whose get-env shows its whole
+// environment.
+func TestTelemetryCredentialsStayOutside(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	recv, err := otlptest.Start(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recv.Close()
+	const token = "collector-token-8d1f"
+	argv := wardenArgv(writeProfile(t, "[tools]\nallow = [\"get-env\"]\n"), filepath.Join(t.TempDir(), "audit.jsonl"), nil, everythingArgv(t)...)
+	cmd, _ := newCommand(t, "mcpwarden", argv, "OTEL_EXPORTER_OTLP_ENDPOINT="+recv.URL,
+		"OTEL_EXPORTER_OTLP_HEADERS=x-collector-token="+token, "OTEL_BSP_SCHEDULE_DELAY=50", "OTEL_SDK_DISABLED=false")
+	cs := connectGo(t, ctx, newGoClient(nil), cmd, "")
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "get-env", Arguments: map[string]any{}})
+	if err != nil || res.IsError {
+		t.Fatalf("get-env: %v", err)
+	}
+	text := toolText(res)
+	if strings.Contains(text, token) || strings.Contains(text, "OTEL_") {
+		t.Errorf("the sandboxed server sees the telemetry settings: %s", text)
+	}
+	waitSpans(t, ctx, recv, 1)
+	for _, req := range recv.Requests() {
+		if req.Headers.Get("x-collector-token") != token {
+			t.Errorf("%s reached the collector without the configured header", req.Path)
+		}
+	}
+}
