@@ -350,3 +350,125 @@ func TestProfileBraveSearch(t *testing.T) {
 	expectRefused(t, ctx, cs, auditLog, "brave_web_search", map[string]any{"query": strings.Repeat("secret ", 80)}, "profile's schema")
 	expectSelected(t, auditLog, "brave-search")
 }
+
+// gitStandIn is a stand-in for mcp-server-git, whose Python package
+// cannot be installed here (no PyPI): the Python standard library alone,
+// with the real server's tool names and arguments, doing what it does
+// with the real git program. It lets the test show that the git profile's
+// sandbox runs a Python interpreter and git, and lets them write the
+// repository; the rules are those of the built-in profile.
+const gitStandIn = `import json, subprocess, sys
+repo = sys.argv[sys.argv.index("--repository") + 1]
+tools = [
+    {"name": "git_status", "inputSchema": {"type": "object", "properties": {"repo_path": {"type": "string"}}, "required": ["repo_path"]}},
+    {"name": "git_add", "inputSchema": {"type": "object", "properties": {"repo_path": {"type": "string"}, "files": {"type": "array", "items": {"type": "string"}}}, "required": ["repo_path", "files"]}},
+    {"name": "git_commit", "inputSchema": {"type": "object", "properties": {"repo_path": {"type": "string"}, "message": {"type": "string"}}, "required": ["repo_path", "message"]}},
+    {"name": "git_diff", "inputSchema": {"type": "object", "properties": {"repo_path": {"type": "string"}, "target": {"type": "string"}}, "required": ["repo_path", "target"]}},
+]
+def git(args):
+    p = subprocess.run(["git", "-C", repo] + args, capture_output=True, text=True)
+    return p.stdout + p.stderr, p.returncode != 0
+def send(msg):
+    sys.stdout.write(json.dumps(msg) + "\n")
+    sys.stdout.flush()
+for line in sys.stdin:
+    m = json.loads(line)
+    if "id" not in m:
+        continue
+    method, rid = m.get("method"), m["id"]
+    if method == "initialize":
+        send({"jsonrpc": "2.0", "id": rid, "result": {"protocolVersion": m["params"]["protocolVersion"],
+              "capabilities": {"tools": {}}, "serverInfo": {"name": "mcp-git", "version": "stand-in"}}})
+    elif method == "tools/list":
+        send({"jsonrpc": "2.0", "id": rid, "result": {"tools": tools}})
+    elif method == "tools/call":
+        name, a = m["params"]["name"], m["params"].get("arguments", {})
+        if name == "git_status":
+            out, err = git(["status", "--porcelain"])
+        elif name == "git_add":
+            out, err = git(["add", "--"] + a["files"])
+        elif name == "git_commit":
+            out, err = git(["commit", "-m", a["message"]])
+        else:
+            out, err = git(["diff", a["target"]])
+        send({"jsonrpc": "2.0", "id": rid, "result": {"content": [{"type": "text", "text": out}], "isError": err}})
+    else:
+        send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}})
+`
+
+// TestProfileGitSandbox runs the git stand-in, launched as the real
+// server is (python running mcp_server_git with --repository), under the
+// built-in git profile: status works, the repository is writable after
+// approval, and a commit takes its author from ~/.gitconfig; another
+// directory and an option as a revision are refused.
+func TestProfileGitSandbox(t *testing.T) {
+	t.Parallel()
+	const python = "/usr/bin/python3"
+	for _, p := range []string{python, "/usr/bin/git"} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatalf("%s: %v (part of the base system)", p, err)
+		}
+	}
+	ctx := testContext(t)
+	base := t.TempDir()
+	repo, other, home := filepath.Join(base, "repo"), filepath.Join(base, "other"), filepath.Join(base, "home")
+	pkg := filepath.Join(base, "site-packages", "mcp_server_git")
+	for _, d := range []string{repo, other, home, pkg} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for path, text := range map[string]string{
+		filepath.Join(pkg, "__main__.py"):  gitStandIn,
+		filepath.Join(repo, "notes.txt"):   "first note\n",
+		filepath.Join(home, ".gitconfig"):  "[user]\n\tname = Ada Lovelace\n\temail = ada@example.com\n",
+		filepath.Join(other, "secret.txt"): "not yours\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.CommandContext(ctx, "git", "init", "-q", repo).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+
+	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+	cmd, _ := newCommand(t, "mcpwarden", matchedArgv(auditLog, python, filepath.Join(pkg, "__main__.py"), "--repository", repo), "HOME="+home)
+	asked := 0
+	client := newGoClient(&mcp.ClientOptions{ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		asked++
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{}}, nil
+	}})
+	cs := connectGo(t, ctx, client, cmd, "")
+	listToolNames(t, ctx, cs)
+
+	call := func(tool string, args map[string]any) string {
+		t.Helper()
+		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: tool, Arguments: args})
+		if err != nil || res.IsError {
+			t.Fatalf("%s %v: %v %q", tool, args, err, toolText(res))
+		}
+		return toolText(res)
+	}
+	if got := call("git_status", map[string]any{"repo_path": repo}); !strings.Contains(got, "?? notes.txt") {
+		t.Errorf("git_status: %q", got)
+	}
+	call("git_add", map[string]any{"repo_path": repo, "files": []string{"notes.txt"}})
+	call("git_commit", map[string]any{"repo_path": repo, "message": "add notes"})
+	if asked != 2 {
+		t.Errorf("the client was asked %d times, want once for git_add and once for git_commit", asked)
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", repo, "log", "--format=%an <%ae> %s").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "Ada Lovelace <ada@example.com> add notes" {
+		t.Errorf("git log on the host: %v %q", err, out)
+	}
+	expectRefused(t, ctx, cs, auditLog, "git_status", map[string]any{"repo_path": other}, "argument /repo_path refused")
+	expectRefused(t, ctx, cs, auditLog, "git_diff", map[string]any{"repo_path": repo, "target": "--output=" + filepath.Join(repo, "x")}, "profile's schema")
+	if _, err := os.Stat(filepath.Join(repo, "x")); err == nil {
+		t.Error("git diff --output wrote a file")
+	}
+	expectSelected(t, auditLog, "git")
+}
