@@ -14,6 +14,11 @@
 //	-page-size N   list at most N items a page (default: the SDK's)
 //	-noise         write lines that are not JSON-RPC to stdout, at start and
 //	               from the "noise" tool
+//	-blast N       no SDK: answer initialize and tools/list minimally and
+//	               every other request with a tools/call result whose text
+//	               is N bytes, encoded once and written with one write, so
+//	               that benchmarks of large results measure the path to the
+//	               client, not the SDK's encoder
 //
 // RECORDER_ECHO_DESCRIPTION, when set, replaces the description of
 // safe_echo, so that a test can play a server that changes a tool's
@@ -24,13 +29,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -42,7 +50,11 @@ func main() {
 	exitCode := flag.Int("exit-code", 0, "exit status once stdin ends")
 	pageSize := flag.Int("page-size", 0, "list at most this many items a page (0: the SDK's default)")
 	noise := flag.Bool("noise", false, "write lines that are not JSON-RPC to stdout")
+	blastSize := flag.Int("blast", -1, "answer every call with a result of this many bytes of text, without the SDK")
 	flag.Parse()
+	if *blastSize >= 0 {
+		os.Exit(blast(os.Stdin, os.Stdout, *blastSize))
+	}
 	os.Exit(run(*exitCode, *pageSize, *noise))
 }
 
@@ -157,6 +169,16 @@ type sleepIn struct {
 
 type noArgs struct{}
 
+// bigText returns n bytes of text that looks like a tool's output: log
+// lines, tabs and quotes that JSON must escape, some non-ASCII letters,
+// and no secret.
+func bigText(n int) string {
+	const unit = "2026-12-01T10:00:00Z INFO served path=/api/v1/items/42 status=200 user=r\u00e9mi\n" +
+		"\tThe quick brown fox jumps over the lazy dog; caf\u00e9 \u2014 \"quoted\" text 1234567890.\n"
+	whole := strings.Repeat(unit, n/len(unit))
+	return whole + strings.Repeat(" ", n-len(whole))
+}
+
 func text(s string) *mcp.CallToolResult {
 	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: s}}}
 }
@@ -220,5 +242,43 @@ func addPrompts(s *mcp.Server) {
 					{Role: "user", Content: &mcp.TextContent{Text: "prompt " + name}},
 				}}, nil
 			})
+	}
+}
+
+// blast is the -blast mode: a minimal MCP server on raw lines.
+func blast(in io.Reader, out io.Writer, size int) int {
+	text, err := json.Marshal(bigText(size))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "recorder: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "recorder: ready")
+	result := append(append([]byte(`,"result":{"content":[{"type":"text","text":`), text...), "}]}}\n"...)
+	br := bufio.NewReader(in)
+	for {
+		line, err := br.ReadBytes('\n')
+		if err != nil {
+			return 0
+		}
+		var req struct {
+			ID     json.RawMessage `json:"id"`
+			Method string          `json:"method"`
+		}
+		if json.Unmarshal(line, &req) != nil || req.ID == nil {
+			continue // notifications
+		}
+		var body []byte
+		switch req.Method {
+		case "initialize":
+			body = []byte(`,"result":{"protocolVersion":"2025-06-18","capabilities":{"tools":{}},"serverInfo":{"name":"recorder","version":"1.0.0"}}}` + "\n")
+		case "tools/list":
+			body = []byte(`,"result":{"tools":[{"name":"big","description":"Returns a large text.","inputSchema":{"type":"object"}}]}}` + "\n")
+		default:
+			body = result
+		}
+		msg := append(append([]byte(`{"jsonrpc":"2.0","id":`), req.ID...), body...)
+		if _, err := out.Write(msg); err != nil {
+			return 0
+		}
 	}
 }
