@@ -167,7 +167,6 @@ func (s *Server) Serve(l net.Listener) error {
 			<-s.slots
 			return nil
 		}
-		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
 			defer func() { <-s.slots }()
@@ -197,7 +196,9 @@ func (s *Server) isClosed() bool {
 	return s.closed
 }
 
-// track adds or removes c from the live set; adding fails once closed.
+// track adds or removes c from the live set, and counts its goroutine
+// in wg when adding, under the lock that Close takes before waiting;
+// adding fails once closed.
 func (s *Server) track(c net.Conn, add bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -209,6 +210,7 @@ func (s *Server) track(c net.Conn, add bool) bool {
 		return false
 	}
 	s.conns[c] = struct{}{}
+	s.wg.Add(1)
 	return true
 }
 
@@ -264,7 +266,10 @@ func (s *Server) dial(ctx context.Context, t Target) (net.Conn, netip.Addr, erro
 		c, err := s.cfg.Dialer(dctx, "tcp", netip.AddrPortFrom(a, t.Port).String())
 		cancel()
 		if err == nil {
-			return c, a, nil
+			// Close ends the upstream side too, which may be idle.
+			u := &upstreamConn{Conn: c}
+			u.stop = context.AfterFunc(s.ctx, func() { c.Close() })
+			return u, a, nil
 		}
 		errs = append(errs, err)
 		if ctx.Err() != nil {
@@ -335,6 +340,26 @@ func copyActive(dst io.Writer, src io.Reader, activity *atomic.Int64) int64 {
 			return n
 		}
 	}
+}
+
+// upstreamConn is a connection the proxy made; closing it unregisters
+// it from the server's Close.
+type upstreamConn struct {
+	net.Conn
+	stop func() bool
+}
+
+func (u *upstreamConn) Close() error {
+	u.stop()
+	return u.Conn.Close()
+}
+
+// CloseWrite half-closes the connection when it can be.
+func (u *upstreamConn) CloseWrite() error {
+	if cw, ok := u.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return u.Conn.Close()
 }
 
 // closeWrite half-closes c so the peer sees the end of what was relayed,

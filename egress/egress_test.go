@@ -519,3 +519,80 @@ func TestMaxConns(t *testing.T) {
 		t.Errorf("record %+v", rec)
 	}
 }
+
+// quietUpstream accepts connections on loopback and holds them open
+// without a word, as an idle server does.
+func quietUpstream(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return l.Addr().String()
+}
+
+// tunnel opens a CONNECT tunnel through proxyAddr to target.
+func tunnel(t *testing.T, proxyAddr, target string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", proxyAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	_ = c.SetDeadline(time.Now().Add(testTimeout))
+	io.WriteString(c, "CONNECT "+target+" HTTP/1.1\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: http.MethodConnect})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CONNECT %s: %v %v", target, resp, err)
+	}
+	return c
+}
+
+// An idle tunnel ends after the idle timeout, and Close ends the rest,
+// idle upstream sides included.
+func TestTunnelsEnd(t *testing.T) {
+	target := quietUpstream(t)
+	p := startProxy(t, nil, nil, []string{target}, []string{"127.0.0.0/8"}, func(c *Config) { c.IdleTimeout = 200 * time.Millisecond })
+	c := tunnel(t, p.addr, target)
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("read from an idle tunnel")
+	}
+	if rec := p.next(t); !rec.Allowed || rec.Addr.String() != "127.0.0.1" {
+		t.Errorf("record %+v", rec)
+	}
+
+	pol, err := NewPolicy([]string{target}, []string{"127.0.0.0/8"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	c2 := tunnel(t, l.Addr().String(), target)
+	closed := make(chan struct{})
+	go func() { l.Close(); s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(testTimeout):
+		t.Fatal("Close did not return with a tunnel open")
+	}
+	if _, err := c2.Read(make([]byte, 1)); err == nil {
+		t.Error("the tunnel outlived Close")
+	}
+}
