@@ -107,8 +107,23 @@ func Wrap(data []byte, c Client, opts Options) (Result, error) {
 	if opts.Warden == "" {
 		return Result{}, errors.New("no mcpwarden command given to write into the entries")
 	}
+	// Selecting a profile reads every built-in profile; entries with the
+	// same command line (the same server in many projects) share one.
+	type choice struct{ name, detail string }
+	chosen := map[string]choice{}
+	pick := func(argv, env []string) (string, string, error) {
+		key := strings.Join(argv, "\x00") + "\x01" + strings.Join(env, "\x00")
+		if ch, ok := chosen[key]; ok {
+			return ch.name, ch.detail, nil
+		}
+		name, detail, err := choose(argv, env)
+		if err == nil {
+			chosen[key] = choice{name, detail}
+		}
+		return name, detail, err
+	}
 	return rewrite(data, c, func(e entry, sx syntax) ([]edit, *change, Report, error) {
-		return wrapEntry(data, e, sx, opts)
+		return wrapEntry(data, e, sx, opts, pick)
 	})
 }
 
@@ -156,7 +171,9 @@ func rewrite(data []byte, c Client, f entryFunc) (Result, error) {
 	return res, nil
 }
 
-func wrapEntry(data []byte, e entry, sx syntax, opts Options) ([]edit, *change, Report, error) {
+// wrapEntry returns the edits that wrap entry e, with its profile chosen
+// by pick.
+func wrapEntry(data []byte, e entry, sx syntax, opts Options, pick func(argv, env []string) (string, string, error)) ([]edit, *change, Report, error) {
 	rep := Report{Where: e.where, Name: e.name, Action: NotWrapped, Detail: e.skip}
 	if e.skip != "" {
 		return nil, nil, rep, nil
@@ -169,7 +186,7 @@ func wrapEntry(data []byte, e entry, sx syntax, opts Options) ([]edit, *change, 
 		rep.Detail = "its command is mcpwarden but its arguments are not a run command line"
 		return nil, nil, rep, nil
 	}
-	prof, detail, err := choose(append([]string{e.command}, e.args...), e.env)
+	prof, detail, err := pick(append([]string{e.command}, e.args...), e.env)
 	if err != nil {
 		return nil, nil, rep, err
 	}

@@ -153,7 +153,9 @@ func readConfig(path string) (FileResult, []byte, fs.FileInfo, error) {
 		return fr, nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	fr.Target = target
-	f, err := os.Open(target)
+	// Non-blocking, so that a FIFO in place of the file cannot hang the
+	// open; it is refused below as not a regular file.
+	f, err := os.OpenFile(target, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return fr, nil, nil, err
 	}

@@ -41,6 +41,9 @@ func (jsonSyntax) decode(data []byte) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t := bytes.TrimLeft(std, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return nil, errors.New("not a JSON object at the top level")
+	}
 	var root map[string]any
 	if err := json.Unmarshal(std, &root); err != nil {
 		return nil, jsonError(std, err)
