@@ -67,7 +67,8 @@ func TestTelemetrySpansAndCounters(t *testing.T) {
 	for k, want := range map[string]string{
 		"mcp.method.name": "tools/call", "gen_ai.tool.name": "read_graph", "gen_ai.operation.name": "execute_tool",
 		"mcp.session.id": session, "network.transport": "pipe", "mcpwarden.decision": "allow", "mcpwarden.outcome": "ok",
-		"jsonrpc.request.id": string(auditFor(recs, "decision", "read_graph")[0].ID),
+		"jsonrpc.request.id":   string(auditFor(recs, "decision", "read_graph")[0].ID),
+		"mcp.protocol.version": cs.InitializeResult().ProtocolVersion,
 	} {
 		if a[k] != want {
 			t.Errorf("allowed span: %s = %q, want %q (all: %v)", k, a[k], want, a)
@@ -278,7 +279,8 @@ func TestTelemetryRealCollector(t *testing.T) {
 		}
 	}
 	s, a := findSpan(t, spans, "read_graph")
-	if s.Name != "tools/call read_graph" || a["jsonrpc.request.id"] != "1" || a["mcpwarden.outcome"] != "ok" || a["mcp.method.name"] != "tools/call" {
+	if s.Name != "tools/call read_graph" || a["jsonrpc.request.id"] != "1" || a["mcpwarden.outcome"] != "ok" || a["mcp.method.name"] != "tools/call" ||
+		a["mcp.protocol.version"] != "2025-11-25" {
 		t.Errorf("allowed span through the collector: %q %v", s.Name, a)
 	}
 	s, a = findSpan(t, spans, "delete_entities")

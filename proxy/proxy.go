@@ -42,9 +42,10 @@ type Config struct {
 	// turns pinning off.
 	Pins *pin.Store
 	// Observe, if set, is handed every audit record as it is written,
-	// with the time of writing, also without an audit log; telemetry
-	// export uses it. It must not block.
-	Observe func(r audit.Record, at time.Time)
+	// with the time of writing and the negotiated protocol version ("" if
+	// none yet), also without an audit log; telemetry export uses it. It
+	// must not block.
+	Observe func(r audit.Record, at time.Time, protocolVersion string)
 }
 
 // Streams are the four ends a Proxy pumps between.

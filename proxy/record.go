@@ -12,7 +12,7 @@ import (
 func (p *Proxy) record(r audit.Record) error {
 	r.Warnings = p.cfg.Warnings
 	if p.cfg.Observe != nil {
-		p.cfg.Observe(r, time.Now())
+		p.cfg.Observe(r, time.Now(), p.protocolVersion())
 	}
 	if p.cfg.Audit == nil {
 		return nil

@@ -48,10 +48,12 @@ type Exporter struct {
 	queueDrops atomic.Int64 // records dropped because the queue was full
 }
 
-// event is an audit record and the time the proxy wrote it.
+// event is an audit record, the time the proxy wrote it and the MCP
+// protocol version of the session then.
 type event struct {
-	r  audit.Record
-	at time.Time
+	r       audit.Record
+	at      time.Time
+	version string
 }
 
 // Start begins exporting with cfg, for the server and session that the
@@ -83,16 +85,17 @@ func Start(cfg *Config, server, session string, diag func(string)) (*Exporter, e
 	return e, nil
 }
 
-// Observe queues a decision or outcome record written at the given time.
+// Observe queues a decision or outcome record written at the given time,
+// in a session on the given MCP protocol version ("" if not negotiated).
 // It never blocks: when the queue is full the record is dropped and
 // counted.
-func (e *Exporter) Observe(r audit.Record, at time.Time) {
+func (e *Exporter) Observe(r audit.Record, at time.Time, protocolVersion string) {
 	if e == nil || (r.Event != audit.EventDecision && r.Event != audit.EventOutcome) {
 		return
 	}
 	r.Arguments = nil // never exported; do not keep it alive in the queue
 	select {
-	case e.in <- event{r: r, at: at}:
+	case e.in <- event{r: r, at: at, version: protocolVersion}:
 	default:
 		e.queueDrops.Add(1)
 	}
@@ -192,7 +195,7 @@ func StartFromEnv(env LookupEnv, server, session string, diag func(string)) *Exp
 
 // Observer returns e.Observe, or nil for a nil Exporter, so that a proxy
 // without telemetry does not even make the call.
-func (e *Exporter) Observer() func(audit.Record, time.Time) {
+func (e *Exporter) Observer() func(audit.Record, time.Time, string) {
 	if e == nil {
 		return nil
 	}

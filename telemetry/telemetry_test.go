@@ -160,16 +160,16 @@ func TestSpansAndMetricsReachReceiver(t *testing.T) {
 	}
 	t0 := time.Now()
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	e.Observe(decision("1", "read_graph", "allow", "allowed by tools.allow"), at(0))
-	e.Observe(outcome("1", "read_graph", "ok", ""), at(30))
-	e.Observe(decision(`"b\u0021"`, "delete_entities", "deny", "denied by tools.deny"), at(40))
-	e.Observe(outcome(`"b\u0021"`, "delete_entities", "denied", "denied by tools.deny"), at(40))
-	e.Observe(decision("3", "search_nodes", "allow", ""), at(50))
-	e.Observe(outcome("3", "search_nodes", "isError", ""), at(1550))
-	e.Observe(audit.Record{Event: audit.EventGuard, Method: "tools/list", Target: "x"}, at(60)) // not a call
+	e.Observe(decision("1", "read_graph", "allow", "allowed by tools.allow"), at(0), "2025-11-25")
+	e.Observe(outcome("1", "read_graph", "ok", ""), at(30), "2025-11-25")
+	e.Observe(decision(`"b\u0021"`, "delete_entities", "deny", "denied by tools.deny"), at(40), "2025-11-25")
+	e.Observe(outcome(`"b\u0021"`, "delete_entities", "denied", "denied by tools.deny"), at(40), "2025-11-25")
+	e.Observe(decision("3", "search_nodes", "allow", ""), at(50), "2025-11-25")
+	e.Observe(outcome("3", "search_nodes", "isError", ""), at(1550), "2025-11-25")
+	e.Observe(audit.Record{Event: audit.EventGuard, Method: "tools/list", Target: "x"}, at(60), "2025-11-25") // not a call
 	// A refusal of invalid params has no outcome record; it ends where
 	// it was decided.
-	e.Observe(decision("4", "search_nodes", "deny", "invalid params: x"), at(70))
+	e.Observe(decision("4", "search_nodes", "deny", "invalid params: x"), at(70), "2025-11-25")
 	e.Close()
 
 	spans := r.Spans()
@@ -181,7 +181,7 @@ func TestSpansAndMetricsReachReceiver(t *testing.T) {
 		t.Errorf("span name %q kind %v", s.Name, s.Kind)
 	}
 	want := map[string]string{"mcp.method.name": "tools/call", "gen_ai.tool.name": "read_graph", "gen_ai.operation.name": "execute_tool",
-		"mcp.session.id": "sess1", "network.transport": "pipe", "mcpwarden.decision": "allow", "mcpwarden.outcome": "ok"}
+		"mcp.session.id": "sess1", "network.transport": "pipe", "mcp.protocol.version": "2025-11-25", "mcpwarden.decision": "allow", "mcpwarden.outcome": "ok"}
 	for k, v := range want {
 		if a[k] != v {
 			t.Errorf("allowed span: %s = %q, want %q", k, a[k], v)
@@ -270,8 +270,8 @@ func TestGzipArrives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Observe(decision("1", "t", "allow", ""), time.Now())
-	e.Observe(outcome("1", "t", "ok", ""), time.Now())
+	e.Observe(decision("1", "t", "allow", ""), time.Now(), "2025-11-25")
+	e.Observe(outcome("1", "t", "ok", ""), time.Now(), "2025-11-25")
 	e.Close()
 	if len(r.Spans()) != 1 || r.LastMetric("mcpwarden.calls") == nil || len(r.Errors()) != 0 {
 		t.Fatalf("spans %d, errors %v", len(r.Spans()), r.Errors())
@@ -299,8 +299,8 @@ func TestUnreachableCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 100 {
-		e.Observe(decision(fmt.Sprint(i), "t", "allow", ""), time.Now())
-		e.Observe(outcome(fmt.Sprint(i), "t", "ok", ""), time.Now())
+		e.Observe(decision(fmt.Sprint(i), "t", "allow", ""), time.Now(), "2025-11-25")
+		e.Observe(outcome(fmt.Sprint(i), "t", "ok", ""), time.Now(), "2025-11-25")
 	}
 	e.Close()
 	out := d.String()
@@ -331,8 +331,8 @@ func TestHangingCollector(t *testing.T) {
 	}
 	const n = 500
 	for i := range n {
-		e.Observe(decision(fmt.Sprint(i), "t", "allow", ""), time.Now())
-		e.Observe(outcome(fmt.Sprint(i), "t", "ok", ""), time.Now())
+		e.Observe(decision(fmt.Sprint(i), "t", "allow", ""), time.Now(), "2025-11-25")
+		e.Observe(outcome(fmt.Sprint(i), "t", "ok", ""), time.Now(), "2025-11-25")
 	}
 	if e.queueDrops.Load() == 0 {
 		t.Error("no record dropped although the queue holds 16 and the collector never answers")
@@ -359,7 +359,7 @@ func TestPendingAndSeriesAreBounded(t *testing.T) {
 	// client, each of them a new attribute set.
 	const n = maxPending + 500
 	for i := range n {
-		e.Observe(decision(fmt.Sprint(i), fmt.Sprintf("made_up_%d", i), "deny", "unknown tool"), time.Now())
+		e.Observe(decision(fmt.Sprint(i), fmt.Sprintf("made_up_%d", i), "deny", "unknown tool"), time.Now(), "2025-11-25")
 	}
 	e.Close()
 	if got := len(r.Spans()); got != n {
@@ -382,7 +382,7 @@ func TestPendingAndSeriesAreBounded(t *testing.T) {
 
 func TestNilExporter(t *testing.T) {
 	var e *Exporter
-	e.Observe(decision("1", "t", "allow", ""), time.Now())
+	e.Observe(decision("1", "t", "allow", ""), time.Now(), "2025-11-25")
 	e.Close()
 	if e.Observer() != nil {
 		t.Error("a nil exporter hands out an observer")
@@ -419,7 +419,7 @@ func BenchmarkObserve(b *testing.B) {
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
-		e.Observe(rec, now)
+		e.Observe(rec, now, "2025-11-25")
 	}
 }
 
@@ -460,8 +460,8 @@ func TestRetries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Observe(decision("1", "t", "allow", ""), time.Now())
-	e.Observe(outcome("1", "t", "ok", ""), time.Now())
+	e.Observe(decision("1", "t", "allow", ""), time.Now(), "2025-11-25")
+	e.Observe(outcome("1", "t", "ok", ""), time.Now(), "2025-11-25")
 	e.Close()
 	mu.Lock()
 	defer mu.Unlock()

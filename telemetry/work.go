@@ -26,6 +26,7 @@ const (
 	attrOperation = "gen_ai.operation.name"
 	attrRequestID = "jsonrpc.request.id"
 	attrSession   = "mcp.session.id"
+	attrVersion   = "mcp.protocol.version"
 	attrTransport = "network.transport"
 	attrErrorType = "error.type"
 	attrDecision  = "mcpwarden.decision"
@@ -157,12 +158,19 @@ func (w *work) finish(dec, out *event, end time.Time) {
 	if out == nil {
 		r.Outcome, r.ErrorMessage = "", ""
 	}
+	version := ""
+	if out != nil {
+		version = out.version
+	}
+	if dec != nil && dec.version != "" {
+		version = dec.version
+	}
 	errType := errorType(r)
 	w.count(r, errType, end.Sub(start))
 	if w.e.traces == nil {
 		return
 	}
-	w.spans = append(w.spans, w.span(r, errType, start, end))
+	w.spans = append(w.spans, w.span(r, errType, version, start, end))
 }
 
 // errorType is the low-cardinality error.type of a call that failed, or
@@ -185,7 +193,7 @@ func errorType(r audit.Record) string {
 	}
 }
 
-func (w *work) span(r audit.Record, errType string, start, end time.Time) *tracepb.Span {
+func (w *work) span(r audit.Record, errType, version string, start, end time.Time) *tracepb.Span {
 	s := &tracepb.Span{
 		TraceId:           randomID(16),
 		SpanId:            randomID(8),
@@ -211,6 +219,7 @@ func (w *work) span(r audit.Record, errType string, start, end time.Time) *trace
 	}
 	add(attrRequestID, requestID(r.RequestID))
 	add(attrSession, w.e.session)
+	add(attrVersion, version)
 	add(attrTransport, "pipe")
 	add(attrDecision, r.Decision)
 	add(attrReason, r.Reason)
