@@ -73,6 +73,9 @@
 // otherwise it reads the last 76 bytes, or the whole last line when that
 // is not a chained record.
 //
+// [VerifyFile] takes the file's size under a shared flock, between two
+// writes, and reads up to it without the lock.
+//
 // A write cut short (a full disk, a crash of the machine) leaves a torn
 // last line. The next writer ends it with a newline, in the same write as
 // its own record, which chains to the torn line; [Verify] then reports the

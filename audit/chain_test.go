@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // verifyFile runs Verify on the file at path.
@@ -469,4 +470,47 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("intact log of %d lines: %+v", lines, rep)
 		}
 	})
+}
+
+// TestVerifyFileWaitsForWriter: a record half written while its writer
+// holds the lock is not reported as torn; VerifyFile waits for it.
+func TestVerifyFileWaitsForWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	data := writeLog(t, path, 2)
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := lockFD(int(w.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	line := chainedLine(`{"time":"2026-11-24T19:51:58.97Z","event":"decision"`, lineHash(bytes.TrimSuffix(bytes.SplitAfter(data, []byte("\n"))[1], []byte("\n"))))
+	w.Write(line[:20])
+	r, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// Verify alone sees the half-written record as a torn last line.
+	if rep, _ := Verify(r); rep.Broken == nil || rep.Broken.Kind != ProblemTorn {
+		t.Fatalf("half-written record: %+v", rep.Broken)
+	}
+	done := make(chan *Report)
+	go func() {
+		rep, err := VerifyFile(r)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- rep
+	}()
+	select {
+	case rep := <-done:
+		t.Fatalf("VerifyFile did not wait for the writer: %+v", rep)
+	case <-time.After(100 * time.Millisecond):
+	}
+	w.Write(line[20:])
+	unlockFD(int(w.Fd()))
+	rep := <-done
+	checkIntact(t, rep, 3)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"os"
+	"syscall"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -96,6 +98,50 @@ func Verify(r io.Reader, anchors ...string) (*Report, error) {
 		}
 	}
 	return v.rep, nil
+}
+
+// VerifyFile verifies the log open in f as [Verify] does, up to its size
+// at the start. That size is taken under a shared flock, which waits for
+// a writer in the middle of its record, so a record being appended is
+// not mistaken for a torn last line; the lock is held only for the
+// fstat, so writers are not held up while the file is read.
+func VerifyFile(f *os.File, anchors ...string) (*Report, error) {
+	size, err := settledSize(f)
+	if err != nil {
+		return nil, fmt.Errorf("audit: verify: %w", err)
+	}
+	return Verify(io.NewSectionReader(f, 0, size), anchors...)
+}
+
+// settledSize returns the size of f between two writes of a record.
+func settledSize(f *os.File) (int64, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var size int64
+	var opErr error
+	err = rc.Control(func(fd uintptr) {
+		for {
+			opErr = syscall.Flock(int(fd), syscall.LOCK_SH)
+			if opErr != syscall.EINTR {
+				break
+			}
+		}
+		if opErr != nil {
+			opErr = fmt.Errorf("lock the log: %w", opErr)
+			return
+		}
+		defer syscall.Flock(int(fd), syscall.LOCK_UN)
+		var st syscall.Stat_t
+		if opErr = syscall.Fstat(int(fd), &st); opErr == nil {
+			size = st.Size
+		}
+	})
+	if err == nil {
+		err = opErr
+	}
+	return size, err
 }
 
 type verifier struct {

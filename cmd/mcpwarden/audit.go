@@ -533,7 +533,7 @@ func verifyOne(path string, heads []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer f.Close()
-	rep, err := audit.Verify(f, heads...)
+	rep, err := audit.VerifyFile(f, heads...)
 	if err != nil {
 		diag(stderr, "%s: %v", path, err)
 		return 1
