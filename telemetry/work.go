@@ -152,7 +152,9 @@ func (w *work) finish(dec, out *event, end time.Time) {
 	if dec != nil {
 		r.Method, r.RequestID, r.Target = dec.r.Method, dec.r.RequestID, dec.r.Target
 		r.Decision, r.Reason, r.Warnings = dec.r.Decision, dec.r.Reason, dec.r.Warnings
-		r.Guards = append(append([]string(nil), dec.r.Guards...), r.Guards...)
+		if out == nil || len(out.r.Guards) == 0 {
+			r.Guards = dec.r.Guards // an outcome's notes include the decision's
+		}
 		start = dec.at
 	}
 	if out == nil {
