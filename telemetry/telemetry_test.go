@@ -165,8 +165,8 @@ func TestSpansAndMetricsReachReceiver(t *testing.T) {
 	e.Observe(decision(`"b\u0021"`, "delete_entities", "deny", "denied by tools.deny"), at(40), "2025-11-25")
 	e.Observe(outcome(`"b\u0021"`, "delete_entities", "denied", "denied by tools.deny"), at(40), "2025-11-25")
 	d3, o3 := decision("3", "search_nodes", "allow", ""), outcome("3", "search_nodes", "isError", "")
-	d3.Guards = []string{"secret redacted"}
-	o3.Guards = []string{"secret redacted", "hidden text stripped"}
+	d3.Guards = []string{"approved: by the user"}
+	o3.Guards = []string{"approved: by the user", "hidden text stripped"}
 	e.Observe(d3, at(50), "2025-11-25")
 	e.Observe(o3, at(1550), "2025-11-25")
 	e.Observe(audit.Record{Event: audit.EventGuard, Method: "tools/list", Target: "x"}, at(60), "2025-11-25") // not a call
@@ -211,7 +211,7 @@ func TestSpansAndMetricsReachReceiver(t *testing.T) {
 	if s.Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR || s.Status.GetMessage() != "denied by tools.deny" {
 		t.Errorf("denied span status %v", s.Status)
 	}
-	if _, a = spanByID(t, spans, "3"); a["error.type"] != "tool_error" || a["mcpwarden.guards"] != "secret redacted,hidden text stripped" {
+	if _, a = spanByID(t, spans, "3"); a["error.type"] != "tool_error" || a["mcpwarden.guards"] != "approved: by the user,hidden text stripped" {
 		t.Errorf("isError span: %v", a)
 	}
 	s, a = spanByID(t, spans, "4")
