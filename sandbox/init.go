@@ -113,9 +113,9 @@ type server struct {
 // setUp builds the sandbox around the calling process: everything but
 // starting the server.
 func setUp() (*server, error) {
-	f := os.NewFile(configFD, "config")
-	cfg, err := decodeConfig(f)
-	f.Close()
+	ch := os.NewFile(configFD, "config")
+	defer ch.Close()
+	cfg, err := decodeConfig(ch)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,12 @@ func setUp() (*server, error) {
 	if _, err := restrictLandlockPolicy(policy, cfg.BestEffort); err != nil {
 		return nil, err
 	}
-	if err := installSeccomp(cfg.SeccompDeny); err != nil {
+	// Compiled by the caller while the view was being built.
+	prog, err := readFrame(ch, frameProgram)
+	if err == nil {
+		err = loadSeccomp(prog)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("seccomp: %w", err)
 	}
 	env := cfg.Env

@@ -36,14 +36,12 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -141,7 +139,8 @@ func Command(cfg Config) (cmd *exec.Cmd, warnings []string, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	conf, err := encodeConfig(cfg)
+	extraDeny := slices.Clone(cfg.SeccompDeny)
+	conf, err := openChannel(cfg, func() ([]byte, error) { return compileSeccomp(extraDeny) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,44 +262,4 @@ func checkPath(p string) error {
 		return errors.New("contains a NUL byte")
 	}
 	return nil
-}
-
-// encodeConfig returns a sealed in-memory file holding cfg for the init.
-// A file rather than a pipe: the caller starts the command whenever it
-// likes, and nothing has to be written after the start, whatever the size.
-// gob rather than JSON: paths and variables are bytes, not always UTF-8.
-func encodeConfig(cfg Config) (*os.File, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(cfg); err != nil {
-		return nil, fmt.Errorf("sandbox: encoding configuration: %w", err)
-	}
-	fd, err := unix.MemfdCreate("mcpwarden-sandbox-config", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: configuration file: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), "mcpwarden-sandbox-config")
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sandbox: writing configuration: %w", err)
-	}
-	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sandbox: sealing configuration: %w", err)
-	}
-	return f, nil
-}
-
-// decodeConfig reads the Config that encodeConfig wrote, from the start of
-// f whatever its offset.
-func decodeConfig(f *os.File) (Config, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
-	}
-	var cfg Config
-	if err := gob.NewDecoder(io.NewSectionReader(f, 0, st.Size)).Decode(&cfg); err != nil {
-		return Config{}, fmt.Errorf("decoding configuration: %w", err)
-	}
-	return cfg, nil
 }

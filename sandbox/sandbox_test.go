@@ -206,13 +206,14 @@ func TestConfigRoundTrip(t *testing.T) {
 		BestEffort:  true,
 		Home:        "/home/x",
 	}
-	f, err := encodeConfig(cfg)
+	prog := []byte("program bytes")
+	f, err := openChannel(cfg, func() ([]byte, error) { return prog, nil })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	if _, err := f.Write([]byte("x")); err == nil {
-		t.Error("the sealed configuration can be written")
+		t.Error("the init's end of the channel can be written")
 	}
 	got, err := decodeConfig(f)
 	if err != nil {
@@ -220,6 +221,44 @@ func TestConfigRoundTrip(t *testing.T) {
 	}
 	if !equalConfig(got, cfg) {
 		t.Fatalf("round trip changed the configuration:\n got %+v\nwant %+v", got.Limits, cfg.Limits)
+	}
+	if p, err := readFrame(f, frameProgram); err != nil || string(p) != string(prog) {
+		t.Fatalf("program frame %q, %v", p, err)
+	}
+	if _, err := readFrame(f, frameProgram); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("read past the last frame: %v", err)
+	}
+}
+
+// A program the caller could not compile reaches the init as the error,
+// which the init reports as its own.
+func TestChannelCarriesCompileError(t *testing.T) {
+	f, err := openChannel(Config{Argv: []string{"/bin/true"}}, func() ([]byte, error) {
+		return nil, errors.New("unknown syscall \"no_such_syscall\"")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := decodeConfig(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readFrame(f, frameProgram); err == nil || !strings.Contains(err.Error(), "no_such_syscall") {
+		t.Fatalf("readFrame = %v, want the compile error", err)
+	}
+}
+
+// Frames out of order or larger than the bound are refused, not trusted.
+func TestReadFrameRefuses(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"wrong kind": append([]byte{frameProgram, 1, 0, 0, 0}, 'x'),
+		"too large":  {frameConfig, 0xff, 0xff, 0xff, 0xff},
+		"short":      {frameConfig, 9, 0, 0, 0, 'x'},
+		"empty":      nil,
+	} {
+		if _, err := readFrame(bytes.NewReader(b), frameConfig); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }
 

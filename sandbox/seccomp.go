@@ -1,10 +1,14 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"slices"
+	"unsafe"
 
 	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -111,16 +115,76 @@ const futureSyscalls = 64
 // name what the server's runtime needs: node, for one, aborts without
 // uname.
 func installSeccomp(extraDeny []string) error {
-	filter, err := newSeccompFilter(extraDeny)
+	prog, err := compileSeccomp(extraDeny)
 	if err != nil {
 		return err
 	}
+	return loadSeccomp(prog)
+}
+
+// compileSeccomp builds the filter installSeccomp loads and returns it as
+// the kernel takes it: struct sock_filter entries in the host's byte order.
+func compileSeccomp(extraDeny []string) ([]byte, error) {
+	filter, err := newSeccompFilter(extraDeny)
+	if err != nil {
+		return nil, err
+	}
 	defer filter.Release()
-	if err := filter.Load(); err != nil {
-		return fmt.Errorf("loading the filter: %w", err)
+	// ExportBPFMem needs libseccomp 2.6; Debian 12 has 2.5, which exports
+	// to a descriptor only.
+	fd, err := unix.MemfdCreate("mcpwarden-seccomp", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("exporting the filter: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), "mcpwarden-seccomp")
+	defer f.Close()
+	if err := filter.ExportBPF(f); err != nil {
+		return nil, fmt.Errorf("exporting the filter: %w", err)
+	}
+	prog, err := io.ReadAll(io.NewSectionReader(f, 0, bpfMaxInstructions*8+1))
+	if err != nil {
+		return nil, fmt.Errorf("exporting the filter: %w", err)
+	}
+	return prog, nil
+}
+
+// loadSeccomp sets no_new_privs and loads a program from compileSeccomp
+// into every thread of the calling process (TSYNC), as libseccomp's own
+// load does, without the library: the init only loads.
+func loadSeccomp(prog []byte) error {
+	const entry = 8 // sizeof(struct sock_filter)
+	n := len(prog) / entry
+	if len(prog)%entry != 0 || n == 0 || n > bpfMaxInstructions {
+		return fmt.Errorf("a filter of %d bytes is not a BPF program", len(prog))
+	}
+	insns := make([]unix.SockFilter, n)
+	for i := range insns {
+		b := prog[i*entry:]
+		insns[i] = unix.SockFilter{
+			Code: binary.NativeEndian.Uint16(b[0:]),
+			Jt:   b[2],
+			Jf:   b[3],
+			K:    binary.NativeEndian.Uint32(b[4:]),
+		}
+	}
+	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	fprog := unix.SockFprog{Len: uint16(n), Filter: &insns[0]}
+	tid, _, errno := unix.Syscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER,
+		unix.SECCOMP_FILTER_FLAG_TSYNC, uintptr(unsafe.Pointer(&fprog)))
+	runtime.KeepAlive(insns)
+	if errno != 0 {
+		return fmt.Errorf("loading the filter: %w", errno)
+	}
+	if tid != 0 {
+		return fmt.Errorf("loading the filter: thread %d could not take it", tid)
 	}
 	return nil
 }
+
+// bpfMaxInstructions is BPF_MAXINSNS, the longest program the kernel loads.
+const bpfMaxInstructions = 4096
 
 // newSeccompFilter builds the filter installSeccomp loads.
 func newSeccompFilter(extraDeny []string) (*seccomp.ScmpFilter, error) {
