@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -569,7 +570,23 @@ const followInterval = 200 * time.Millisecond
 // is read again from its start. With a directory, logs that appear in it
 // are followed from their start.
 func auditFollow(ctx context.Context, files []string, o *auditOptions, stdout, stderr io.Writer) int {
-	srcs, status := openSources(files, stderr)
+	var srcs, waiting []*source
+	status := 0
+	for _, path := range files {
+		s, err := openSource(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && len(o.files) > 0:
+			// A log named with --file may not exist yet: its server has
+			// not run. It is followed from the moment it appears.
+			diag(stderr, "%s does not exist yet; waiting for it", path)
+			waiting = append(waiting, &source{path: path})
+		case err != nil:
+			diag(stderr, "audit log: %v", err)
+			status = 1
+		default:
+			srcs = append(srcs, s)
+		}
+	}
 	p := newPrinter(stdout, o.json)
 	show := func(e *audit.Entry, raw []byte) {
 		if o.filter.Match(e) {
@@ -595,6 +612,15 @@ func auditFollow(ctx context.Context, files []string, o *auditOptions, stdout, s
 		for _, s := range srcs {
 			s.poll(stderr, show)
 		}
+		waiting = slices.DeleteFunc(waiting, func(w *source) bool {
+			s, err := openSource(w.path)
+			if err != nil {
+				return false
+			}
+			s.drain(stderr, show)
+			srcs = append(srcs, s)
+			return true
+		})
 		if len(o.files) == 0 {
 			srcs = addNewLogs(o.dir, known, srcs, stderr, show)
 		}

@@ -304,3 +304,28 @@ func TestAuditFollow(t *testing.T) {
 		t.Errorf("stderr does not say what happened to the file: %s", errs.String())
 	}
 }
+
+// TestAuditFollowWaitsForFile follows a --file that does not exist yet.
+func TestAuditFollowWaitsForFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "later.jsonl")
+	var out, errs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		o := &auditOptions{files: []string{path}, follow: true}
+		done <- auditFollow(ctx, o.files, o, &out, &errs)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(errs.String(), "does not exist yet") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	writeAudit(t, path, "fs", "s1", call(1, "appeared", "allow", "ok", time.Millisecond)...)
+	for !strings.Contains(out.String(), "appeared") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 || strings.Count(out.String(), "appeared") != 2 {
+		t.Errorf("follow of a file that appeared: %d\n%s\n%s", code, out.String(), errs.String())
+	}
+}
