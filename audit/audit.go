@@ -1,5 +1,8 @@
 // Package audit writes the audit log of mcpwarden: one JSON object a line,
 // one line for every decision about a client request and one for its outcome.
+// It also reads logs back ([LineReader], [ParseEntry], [Filter], [Summary])
+// and checks their hash chain ([Verify]), so that the writer and its
+// readers share one definition of the format.
 //
 // The log must survive whatever ends mcpwarden or the server. Every record is
 // therefore built in memory and handed to the kernel with a single write(2) on

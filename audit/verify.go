@@ -51,6 +51,7 @@ type Problem struct {
 	Detail string // a sentence for people
 }
 
+// String returns the problem as "line N: detail".
 func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Detail) }
 
 // Report is what [Verify] found in one log.
