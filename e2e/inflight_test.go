@@ -66,6 +66,7 @@ func TestThousandCallsInFlight(t *testing.T) {
 					t.Fatalf("call %d: wrong answer %s", id, line)
 				}
 			}
+			t.Logf("%s: %d of %d calls in flight answered exactly once", tc.name, len(answered), inFlight)
 			c.closeInput()
 			if code := c.wait(ctx); code != 0 {
 				t.Errorf("exit status %d", code)

@@ -26,6 +26,7 @@ type Calls struct {
 	stripHidden bool                 // [guards] strip_hidden
 	scans       bool                 // some result check needs the secret rules
 	warm        sync.Once
+	scratch     *scratchCache // unquote buffer reused between results
 }
 
 // toolRule is one compiled [tools.rules.NAME] table.
@@ -81,7 +82,8 @@ func (c *Calls) Warm() {
 // spelling are an error: which one applies to a call would depend on how
 // the server matches names.
 func NewCalls(cfg CallsConfig) (*Calls, error) {
-	c := &Calls{rules: map[string]*toolRule{}, limits: cfg.Limits, secrets: cfg.Secrets, stripHidden: cfg.StripHidden}
+	c := &Calls{rules: map[string]*toolRule{}, limits: cfg.Limits, secrets: cfg.Secrets, stripHidden: cfg.StripHidden,
+		scratch: newScratchCache()}
 	if c.secrets == "" {
 		c.secrets = "off"
 	}

@@ -41,7 +41,7 @@ func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsont
 		return result, nil, nil
 	}
 	var stripped, found []string
-	out, changed, err := RewriteStrings(result, func(member, s string) (string, bool) {
+	out, changed, err := rewriteStrings(result, func(member, s string) (string, bool) {
 		changed := false
 		if hide {
 			var what string
@@ -55,7 +55,7 @@ func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsont
 			changed = changed || red
 		}
 		return s, changed
-	})
+	}, c.scratch)
 	if err != nil {
 		return nil, nil, err
 	}

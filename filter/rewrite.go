@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -33,14 +32,17 @@ type StringFunc func(member, s string) (string, bool)
 // changes something. A result of many megabytes costs a pass over its
 // bytes, not several copies of it.
 func RewriteStrings(v jsontext.Value, f StringFunc) (jsontext.Value, bool, error) {
+	return rewriteStrings(v, f, nil)
+}
+
+// rewriteStrings is RewriteStrings with the unquote buffer taken from,
+// and given back to, cache (none when nil).
+func rewriteStrings(v jsontext.Value, f StringFunc, cache *scratchCache) (jsontext.Value, bool, error) {
 	if !hasString(v) {
 		return v, false, nil
 	}
-	w := rewriter{v: v, f: f}
-	if sp, ok := scratchPool.Get().(*[]byte); ok {
-		w.scratch = *sp
-	}
-	defer func() { scratchPool.Put(&w.scratch) }()
+	w := rewriter{v: v, f: f, scratch: cache.get()}
+	defer func() { cache.put(w.scratch, len(v)) }()
 	if err := w.run(); err != nil {
 		return nil, false, fmt.Errorf("rewriting strings: %w", err)
 	}
@@ -50,11 +52,40 @@ func RewriteStrings(v jsontext.Value, f StringFunc) (jsontext.Value, bool, error
 	return append(w.out, v[w.last:]...), true, nil
 }
 
-// scratchPool keeps the buffers strings with escapes are unquoted into,
-// so that a run of large results reuses one instead of faulting in fresh
-// pages for each; the pool lets them go when the collector finds them
-// unused for two cycles.
-var scratchPool sync.Pool
+// scratchCache holds one unquote buffer between documents, so that a run
+// of large results reuses it instead of faulting in fresh pages for each.
+// A large buffer is kept while large documents keep coming and let go
+// after the first that did not need it, as jsonrpc.Reader does with its
+// line buffer: at most one such buffer, and none once results are small.
+type scratchCache struct{ slot chan []byte }
+
+// keepScratch is the size of document up to which a large buffer is not
+// kept for the next.
+const keepScratch = 1 << 20
+
+func newScratchCache() *scratchCache { return &scratchCache{slot: make(chan []byte, 1)} }
+
+func (c *scratchCache) get() []byte {
+	if c == nil {
+		return nil
+	}
+	select {
+	case b := <-c.slot:
+		return b
+	default:
+		return nil
+	}
+}
+
+func (c *scratchCache) put(b []byte, docSize int) {
+	if c == nil || (cap(b) > keepScratch && docSize <= keepScratch) {
+		return
+	}
+	select {
+	case c.slot <- b:
+	default:
+	}
+}
 
 // rewriter is the state of one RewriteStrings walk.
 type rewriter struct {

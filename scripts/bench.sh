@@ -8,6 +8,10 @@
 #   per call   sequential tools/call round trips with the Go SDK client
 #              through mcpwarden against the same server direct, everything
 #              pinned to one CPU (taskset -c 0);
+#   in flight  1,000 calls at once, every one answered;
+#   large      a 64 MiB result, guards off and on, against the same bytes
+#              direct; mcpwarden's RSS idle and at its peak;
+#   soak       1,000,000 calls in-process, the live heap's growth;
 # then the package micro-benchmarks, raw. Raw output goes to bin/bench.txt.
 set -euo pipefail
 
@@ -54,6 +58,44 @@ go test -exec 'taskset -c 0' -run='^$' -bench='^Benchmark(CallDirect|CallProxied
 	| tee -a "$OUT" >"$tmp/calls.txt"
 call_median() { awk -v n="$1" '$1 ~ "^"n"(-[0-9]+)?$" {print $3}' "$tmp/calls.txt" | median; }
 
+# ---- concurrency, large results, memory -----------------------------------
+# 1,000 tools/call in flight at once through mcpwarden (recorder and
+# server-everything), each to be answered exactly once; a 64 MiB result
+# from the recorder's -blast mode to a raw client, direct and through
+# mcpwarden with the result guards off and on (not pinned: the kernel's
+# pipe copies and mcpwarden run side by side, as on a user's machine),
+# with mcpwarden's RSS idle and at its peak; and a soak of 1,000,000 small
+# calls through the in-process proxy, reporting the live heap's growth.
+echo "bench: 1,000 calls in flight"
+inflight_ok=$(go test -count=1 -run='^TestThousandCallsInFlight$' -v ./e2e/ 2>&1 | tee -a "$OUT" \
+	| grep -c 'of 1000 calls in flight answered exactly once' || true)
+echo "bench: 64 MiB results, count=$COUNT"
+go test -run='^$' -bench='^BenchmarkLargeResult$' -benchtime=5x -count="$COUNT" ./e2e/ \
+	| tee -a "$OUT" >"$tmp/large.txt"
+echo "bench: soak, 1,000,000 calls through the in-process proxy"
+go test -run='^$' -bench='^BenchmarkSoak$' -benchtime=1000000x ./proxy/ | tee -a "$OUT" >"$tmp/soak.txt"
+# large_metric NAME UNIT: median of a metric of BenchmarkLargeResult/NAME.
+large_metric() {
+	awk -v n="$1" -v u="$2" '$1 ~ "^BenchmarkLargeResult/"n"(-[0-9]+)?$" {for (i = 2; i < NF; i++) if ($(i+1) == u) print $i}' "$tmp/large.txt" | median
+}
+warden_rows() {
+	local d off on
+	d=$(large_metric direct MB/s)
+	off=$(large_metric guards_off MB/s)
+	on=$(large_metric guards_on MB/s)
+	printf '| tools/call answered, 1,000 in flight at once (recorder, everything) | %s of 2 servers all answered once | - | - | all |\n' "$inflight_ok"
+	printf '| 64 MiB result, guards off (median of %s) | %.0f MB/s | direct %.0f MB/s | %s | >= 1000 MB/s |\n' "$COUNT" "$off" "$d" "$(ratio "$off" "$d")"
+	printf '| 64 MiB result, secrets + hidden text on (median of %s) | %.0f MB/s | direct %.0f MB/s | %s | >= 300 MB/s |\n' "$COUNT" "$on" "$d" "$(ratio "$on" "$d")"
+	printf '| RSS idle, after initialize + tools/list | %.1f MiB | - | - | <= 20 MiB |\n' "$(large_metric guards_off idle-RSS-MiB)"
+	for g in off on; do
+		printf '| peak RSS, 64 MiB results, guards %s | %.0f MiB | max message 80 MiB | %.2f | < 3 |\n' "$g" \
+			"$(large_metric "guards_$g" peak-RSS-MiB)" "$(large_metric "guards_$g" peak/max-message)"
+	done
+	awk '$1 ~ /^BenchmarkSoak/ {for (i = 2; i < NF; i++) {if ($(i+1) == "heap-growth-KiB") g = $i; if ($(i+1) == "in-flight-left") l = $i}}
+		END {printf "| soak, 1,000,000 calls: live heap growth | %.0f KiB, %d in flight left | - | - | ~0 |\n", g, l}' "$tmp/soak.txt"
+}
+# ---- end of concurrency, large results, memory ------------------------------
+
 echo "bench: package micro-benchmarks, count=$COUNT"
 mapfile -t pkgs < <(go list ./... | grep -v '/e2e\(/\|$\)')
 go test -exec 'taskset -c 0' -run='^$' -bench=. -benchmem -count="$COUNT" "${pkgs[@]}" >>"$OUT" 2>&1
@@ -71,6 +113,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else 
 		printf '| tools/call round trip, %s (median of %s) | %.0f us | direct %.0f us | %s | <= 1.3 |\n' "$srv" "$COUNT" \
 			"$(awk -v s="$p" 'BEGIN {print s/1000}')" "$(awk -v s="$d" 'BEGIN {print s/1000}')" "$(ratio "$p" "$d")"
 	done
+	warden_rows
 	tp() { awk -v n="$1" '$1 ~ "^BenchmarkThroughput/"n"(-[0-9]+)?$" {print $5}' "$OUT" | median; }
 	printf '| egress proxy throughput, 64 KiB writes over CONNECT (median of %s) | %.0f MB/s | direct %.0f MB/s | %s | >= 0.3 |\n' "$COUNT" \
 		"$(tp proxy)" "$(tp direct)" "$(ratio "$(tp proxy)" "$(tp direct)")"
