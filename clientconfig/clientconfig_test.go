@@ -531,3 +531,56 @@ func TestPaths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWrap: any input is refused with an error or wrapped; a wrapped
+// file wraps again to itself, and unwraps to a file that wraps to it
+// again. No input may panic (the TOML scanner runs on what the decoder
+// accepted, and must agree with it).
+func FuzzWrap(f *testing.F) {
+	for _, tc := range formatCases {
+		f.Add(tc.client == "codex", tc.input)
+	}
+	f.Add(true, "[mcp_servers.a]\ncommand = \"x\"\nargs = [ [1, 2], {a = 1}, 1979-05-27 07:32:00Z ]\n")
+	f.Add(true, "mcp_servers.a.command = \"x\" # c\nmcp_servers.a.args = []\n")
+	f.Add(true, "[mcp_servers]\na = {command = '''x''', args = [\"\"\"\n\"\"\"\"\"]}\n")
+	f.Fuzz(func(t *testing.T, toml bool, input string) {
+		c, _ := Lookup("claude-code")
+		if toml {
+			c, _ = Lookup("codex")
+		}
+		opts := Options{Warden: warden}
+		res, err := Wrap([]byte(input), c, opts)
+		if err != nil {
+			if strings.Contains(err.Error(), "internal error") {
+				t.Fatalf("wrap: %v\n%q", err, input)
+			}
+			return
+		}
+		again, err := Wrap(res.Output, c, opts)
+		if err != nil || !bytes.Equal(again.Output, res.Output) {
+			t.Fatalf("wrap is not idempotent (%v):\n%q\n%q", err, res.Output, again.Output)
+		}
+		un, err := Unwrap(res.Output, c, opts)
+		if err != nil {
+			t.Fatalf("unwrap of a wrapped file: %v\n%q", err, res.Output)
+		}
+		// Unwrapping a wrapped file comes back to the unwrapped original
+		// (up to an empty args list where there was none), so wrapping
+		// either gives the same servers.
+		re, err := Wrap(un.Output, c, opts)
+		if err != nil {
+			t.Fatalf("wrap of an unwrapped file: %v\n%q", err, un.Output)
+		}
+		plain, err := Unwrap([]byte(input), c, opts)
+		if err != nil {
+			t.Fatalf("unwrap of the input: %v", err)
+		}
+		direct, err := Wrap(plain.Output, c, opts)
+		if err != nil {
+			t.Fatalf("wrap of the unwrapped input: %v", err)
+		}
+		if !reflect.DeepEqual(decodeOrFail(t, c, re.Output), decodeOrFail(t, c, direct.Output)) {
+			t.Fatalf("wrap, unwrap, wrap differs from unwrap, wrap:\n%q\n%q", re.Output, direct.Output)
+		}
+	})
+}

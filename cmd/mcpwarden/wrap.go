@@ -8,7 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/mcpwarden/mcpwarden/clientconfig"
 )
@@ -85,7 +87,10 @@ func wrapCommand(args []string, undo bool, stdout, stderr io.Writer) int {
 		diag(stderr, "%v", err)
 		return 1
 	}
-	status := 0
+	if !undo && f.warden == "" && strings.Contains(opts.Warden, string(filepath.Separator)+"go-build") {
+		diag(stderr, "warning: this mcpwarden runs from a temporary build directory (%s); build it (make build) and wrap with --mcpwarden PATH", opts.Warden)
+	}
+	status, written := 0, false
 	for _, cf := range files {
 		var fr clientconfig.FileResult
 		if undo {
@@ -99,6 +104,10 @@ func wrapCommand(args []string, undo bool, stdout, stderr io.Writer) int {
 			continue
 		}
 		printFileResult(stdout, cf, fr, undo, f.dryRun)
+		written = written || fr.Written
+	}
+	if written {
+		fmt.Fprintln(stdout, "Restart the clients whose files changed, so that they start their servers anew.")
 	}
 	return status
 }
@@ -228,7 +237,7 @@ func configFiles(f wrapFlags) ([]configFile, error) {
 // printFileResult writes what happened to one file: a line per server,
 // then what was written, and in a dry run the diff.
 func printFileResult(w io.Writer, cf configFile, fr clientconfig.FileResult, undo, dryRun bool) {
-	fmt.Fprintf(w, "%s: %s\n", cf.client.Title, fr.Path)
+	fmt.Fprintf(w, "%s: %s\n", cf.client.Title, printable(fr.Path))
 	if len(fr.Reports) == 0 {
 		fmt.Fprintln(w, "  no MCP servers in it")
 	}
@@ -245,7 +254,9 @@ func printFileResult(w io.Writer, cf configFile, fr clientconfig.FileResult, und
 		if r.Detail != "" {
 			line += ": " + r.Detail
 		}
-		fmt.Fprintln(w, line)
+		// Names and commands come from the file: they must not drive the
+		// terminal or break the one-line-per-server summary.
+		fmt.Fprintln(w, printable(line))
 	}
 	switch {
 	case !fr.Changed:
@@ -267,4 +278,19 @@ func printFileResult(w io.Writer, cf configFile, fr clientconfig.FileResult, und
 	if fr.Target != fr.Path && fr.Target != "" {
 		fmt.Fprintf(w, "  (%s is a symbolic link to %s: that file is the one changed, and the link stays)\n", fr.Path, fr.Target)
 	}
+}
+
+// printable returns s with control, format (bidi, zero-width) and other
+// non-graphic characters written as Go escapes.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsGraphic(r) && !unicode.Is(unicode.Cf, r) {
+			b.WriteRune(r)
+			continue
+		}
+		q := strconv.QuoteRuneToASCII(r)
+		b.WriteString(q[1 : len(q)-1])
+	}
+	return b.String()
 }

@@ -65,10 +65,12 @@ func TestWrapCommandAllClients(t *testing.T) {
 	}
 
 	code, out, errs = runCLI(t, "wrap")
-	if code != 0 || errs != "" {
+	exe, _ := os.Executable()
+	// The test binary runs from the go command's temporary directory,
+	// which a client could not start later: wrap says so.
+	if code != 0 || strings.Contains(exe, "/go-build") != strings.Contains(errs, "mcpwarden: warning: this mcpwarden runs from a temporary build directory") {
 		t.Fatalf("wrap: %d %q", code, errs)
 	}
-	exe, _ := os.Executable()
 	if !strings.Contains(readText(t, desktop), `"command": "`+exe+`"`) {
 		t.Errorf("wrap did not write this program's path %s:\n%s", exe, readText(t, desktop))
 	}
@@ -192,4 +194,24 @@ func readText(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestWrapOutputEscaped: server names and commands come from the file; a
+// terminal escape or a bidi override in one is printed escaped, so that
+// the summary cannot be forged or made to drive the terminal.
+func TestWrapOutputEscaped(t *testing.T) {
+	fakeHome(t, map[string]string{".cursor/mcp.json": `{"mcpServers": {"evil\u001b[2K\rmemory: wrapped\u202e": {"command": "/opt/x\u0007"}}}`})
+	code, out, errs := runCLI(t, "wrap", "--client", "cursor", "--mcpwarden", "/usr/bin/mcpwarden")
+	if code != 0 {
+		t.Fatalf("wrap: %d %q", code, errs)
+	}
+	if strings.ContainsAny(out, "\x1b\r\a\u202e") {
+		t.Errorf("raw control characters in the output: %q", out)
+	}
+	if !strings.Contains(out, `evil\x1b[2K\rmemory: wrapped\u202e: wrapped, profile default`) || !strings.Contains(out, `/opt/x\a`) {
+		t.Errorf("output %q lacks the escaped name and command", out)
+	}
+	if !strings.Contains(out, "Restart the clients whose files changed") {
+		t.Errorf("no restart hint after a write:\n%s", out)
+	}
 }
