@@ -41,6 +41,12 @@ func guardedCalls(tb testing.TB) *filter.Calls {
 }
 
 func newBenchSession(tb testing.TB, calls *filter.Calls, maxMsg int) *benchSession {
+	return newBenchSessionAudit(tb, calls, maxMsg, true)
+}
+
+// newBenchSessionAudit is newBenchSession with the audit log on or off,
+// to tell its cost from the rest.
+func newBenchSessionAudit(tb testing.TB, calls *filter.Calls, maxMsg int, audited bool) *benchSession {
 	tb.Helper()
 	policy, err := filter.New(filter.Rules{Allow: []string{"*"}, Deny: []string{"delete_*"}},
 		filter.Rules{Allow: []string{"*"}}, filter.Rules{Allow: []string{"*"}})
@@ -57,7 +63,11 @@ func newBenchSession(tb testing.TB, calls *filter.Calls, maxMsg int) *benchSessi
 	xr, xw := io.Pipe()
 	s := &benchSession{toProxy: cw, answers: bufio.NewReaderSize(or, 64<<10), server: xw,
 		calls: bufio.NewReaderSize(sr, 64<<10), done: make(chan struct{})}
-	s.p = New(Config{Policy: policy, Audit: al, Calls: calls, MaxMessageSize: maxMsg},
+	cfg := Config{Policy: policy, Audit: al, Calls: calls, MaxMessageSize: maxMsg}
+	if !audited {
+		cfg.Audit = nil
+	}
+	s.p = New(cfg,
 		Streams{ClientIn: cr, ClientOut: ow, ServerIn: sw, ServerOut: xr})
 	go func() {
 		defer close(s.done)
@@ -139,17 +149,21 @@ func callLine(id int) string {
 
 // BenchmarkCallRoundTrip measures one tools/call and its answer: bare is
 // the policy and the audit log alone, guarded adds the default guards
-// (secrets in arguments and results, hidden text, the tool's schema).
+// (secrets in arguments and results, hidden text, the tool's schema), and
+// unaudited is guarded without the audit log, whose two records a call
+// are the difference.
 func BenchmarkCallRoundTrip(b *testing.B) {
 	for _, tc := range []struct {
-		name  string
-		calls func(testing.TB) *filter.Calls
+		name    string
+		calls   func(testing.TB) *filter.Calls
+		audited bool
 	}{
-		{"bare", func(testing.TB) *filter.Calls { return nil }},
-		{"guarded", guardedCalls},
+		{"bare", func(testing.TB) *filter.Calls { return nil }, true},
+		{"guarded", guardedCalls, true},
+		{"unaudited", guardedCalls, false},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			s := newBenchSession(b, tc.calls(b), 0)
+			s := newBenchSessionAudit(b, tc.calls(b), 0, tc.audited)
 			s.listTools(b)
 			go s.echoServer()
 			b.ReportAllocs()
