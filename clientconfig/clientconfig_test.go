@@ -206,6 +206,30 @@ model = "o4-mini"
 		},
 	},
 	{
+		name:   "codex odd layout",
+		client: "codex",
+		input: `[ mcp_servers . "spaced" ]   # a header with blanks
+args = ["-y", "@modelcontextprotocol/server-memory"]  # args before command
+"command" = "npx"
+
+[mcp_servers.spaced.env]
+MEMORY_FILE_PATH = "/m.jsonl"
+
+mcp_servers_note = "not a server"
+
+[other]
+mcp_servers . dotted . command = "not/a/server"
+
+[[mcp_servers_list]]
+command = "neither"
+`,
+		keep: []string{"# a header with blanks", "# args before command", `mcp_servers . dotted . command = "not/a/server"`, "[[mcp_servers_list]]"},
+		want: map[string]want{
+			"mcp_servers/spaced": {Wrapped, "memory", warden, wrapped("memory", "npx", "-y", "@modelcontextprotocol/server-memory")},
+		},
+		exact: true,
+	},
+	{
 		name:   "codex crlf and already wrapped",
 		client: "codex",
 		input:  "[mcp_servers.a]\r\ncommand = \"mcpwarden\"\r\nargs = [\"run\", \"--audit-log\", \"/tmp/a.jsonl\", \"--profile=memory\", \"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]\r\n\r\n[mcp_servers.b]\r\ncommand = \"b-server\"\r\n",

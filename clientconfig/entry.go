@@ -88,8 +88,8 @@ func splitRun(args []string) (cmdIndex int, prof string, ok bool) {
 	return i, prof, true
 }
 
-// wrapArgs is the argument list of the wrapped entry, up to and including
-// the server's command, for a server whose command line is argv.
+// wrapPrefix is what the arguments of a wrapped entry start with, before
+// the server's own command and arguments.
 func wrapPrefix(prof string, opts Options) []string {
 	out := []string{"run", "--profile", prof}
 	out = append(out, opts.RunFlags...)
