@@ -487,6 +487,7 @@ func TestSplitRun(t *testing.T) {
 		{[]string{"run", "--audit-log", "/a", "--profile=fs", "npx", "x"}, 4, "fs", true},
 		{[]string{"run", "-profile", "p", "--best-effort", "--", "--odd-server"}, 5, "p", true},
 		{[]string{"run", "node", "s.js"}, 1, "", true},
+		{[]string{"run", "--flag-of-a-later-release", "v", "--profile", "p", "--", "npx"}, 6, "p", true},
 		{[]string{"run", "--profile"}, 0, "", false},
 		{[]string{"run", "--profile", "p", "--"}, 0, "", false},
 		{[]string{"version"}, 0, "", false},

@@ -44,7 +44,7 @@ type Options struct {
 }
 
 // runValueFlags are the flags of "mcpwarden run" that take a value in the
-// next argument.
+// next argument; they matter only for a line written by hand without "--".
 var runValueFlags = []string{"profile", "audit-log", "max-message-size", "grace", "pin-dir"}
 
 // isWarden reports whether command runs mcpwarden.
@@ -58,6 +58,23 @@ func isWarden(command string, opts Options) bool {
 func splitRun(args []string) (cmdIndex int, prof string, ok bool) {
 	if len(args) == 0 || args[0] != "run" {
 		return 0, "", false
+	}
+	// With "--", as wrap writes it, the command follows the first one,
+	// whatever flags come before (no flag of run takes "--" as a value).
+	if k := slices.Index(args, "--"); k > 0 {
+		if k+1 >= len(args) {
+			return 0, "", false
+		}
+		for i := 1; i < k; i++ {
+			name, val, inline := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+			if name == "profile" && !inline && i+1 < k {
+				val = args[i+1]
+			}
+			if name == "profile" {
+				prof = val
+			}
+		}
+		return k + 1, prof, true
 	}
 	i := 1
 	for i < len(args) {

@@ -90,6 +90,9 @@ func wrapCommand(args []string, undo bool, stdout, stderr io.Writer) int {
 	if !undo && f.warden == "" && strings.Contains(opts.Warden, string(filepath.Separator)+"go-build") {
 		diag(stderr, "warning: this mcpwarden runs from a temporary build directory (%s); build it (make build) and wrap with --mcpwarden PATH", opts.Warden)
 	}
+	if _, err := os.Stat(opts.Warden); !undo && filepath.IsAbs(opts.Warden) && err != nil {
+		diag(stderr, "warning: --mcpwarden %s: %v; the clients will fail to start the wrapped servers until it exists", opts.Warden, err)
+	}
 	status, written := 0, false
 	for _, cf := range files {
 		var fr clientconfig.FileResult

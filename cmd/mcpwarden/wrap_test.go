@@ -100,9 +100,12 @@ func TestWrapCommandSelectors(t *testing.T) {
 	proj := filepath.Join(home, "proj")
 
 	// --project changes the project's files only.
-	code, out, errs := runCLI(t, "wrap", "--project", proj, "--mcpwarden", "/usr/bin/mcpwarden", "--best-effort")
+	code, out, errs := runCLI(t, "wrap", "--project", proj, "--mcpwarden", "/nonexistent/mcpwarden", "--best-effort")
 	if code != 0 {
 		t.Fatalf("wrap --project: %d %q", code, errs)
+	}
+	if !strings.Contains(errs, "mcpwarden: warning: --mcpwarden /nonexistent/mcpwarden: ") {
+		t.Errorf("no warning about a mcpwarden that does not exist: %q", errs)
 	}
 	if !strings.Contains(out, "Cursor: "+filepath.Join(proj, ".cursor/mcp.json")) || !strings.Contains(out, "VS Code: "+filepath.Join(proj, ".vscode/mcp.json")) {
 		t.Errorf("wrap --project output:\n%s", out)
