@@ -39,19 +39,23 @@ var serverTools = map[string]string{
 		"slack_get_thread_replies slack_get_users slack_get_user_profile",
 	"brave-search": "brave_web_search brave_local_search",
 	"puppeteer":    "puppeteer_navigate puppeteer_screenshot puppeteer_click puppeteer_fill puppeteer_select puppeteer_hover puppeteer_evaluate",
-	"playwright": "browser_annotate browser_click browser_close browser_console_messages browser_cookie_clear browser_cookie_delete " +
-		"browser_cookie_get browser_cookie_list browser_cookie_set browser_drag browser_drop browser_evaluate browser_file_upload " +
-		"browser_fill_form browser_find browser_generate_locator browser_get_config browser_handle_dialog browser_hide_highlight " +
-		"browser_highlight browser_hover browser_localstorage_clear browser_localstorage_delete browser_localstorage_get " +
-		"browser_localstorage_list browser_localstorage_set browser_mouse_click_xy browser_mouse_down browser_mouse_drag_xy " +
-		"browser_mouse_move_xy browser_mouse_up browser_mouse_wheel browser_navigate browser_navigate_back browser_network_request " +
-		"browser_network_requests browser_network_state_set browser_pdf_save browser_press_key browser_resize browser_resume " +
-		"browser_route browser_route_list browser_run_code_unsafe browser_select_option browser_sessionstorage_clear " +
-		"browser_sessionstorage_delete browser_sessionstorage_get browser_sessionstorage_list browser_sessionstorage_set " +
-		"browser_set_storage_state browser_snapshot browser_start_tracing browser_start_video browser_stop_tracing browser_stop_video " +
-		"browser_storage_state browser_tabs browser_take_screenshot browser_type browser_unroute browser_verify_element_visible " +
-		"browser_verify_list_visible browser_verify_text_visible browser_verify_value browser_video_chapter browser_video_hide_actions " +
-		"browser_video_show_actions browser_wait_for",
+	"playwright": "browser_annotate browser_check browser_click browser_close browser_console_clear browser_console_messages " +
+		"browser_cookie_clear browser_cookie_delete browser_cookie_get browser_cookie_list browser_cookie_set " +
+		"browser_drag browser_drop browser_emulate_media browser_evaluate browser_file_upload browser_fill_form " +
+		"browser_find browser_generate_locator browser_get_config browser_handle_dialog browser_hide_highlight " +
+		"browser_highlight browser_hover browser_keydown browser_keyup browser_localstorage_clear " +
+		"browser_localstorage_delete browser_localstorage_get browser_localstorage_list browser_localstorage_set " +
+		"browser_mouse_click_xy browser_mouse_down browser_mouse_drag_xy browser_mouse_move_xy browser_mouse_up " +
+		"browser_mouse_wheel browser_navigate browser_navigate_back browser_navigate_forward browser_network_clear " +
+		"browser_network_request browser_network_requests browser_network_state_set browser_pdf_save browser_press_key " +
+		"browser_press_sequentially browser_reload browser_resize browser_resume browser_route browser_route_list " +
+		"browser_run_code_unsafe browser_select_option browser_sessionstorage_clear browser_sessionstorage_delete " +
+		"browser_sessionstorage_get browser_sessionstorage_list browser_sessionstorage_set browser_set_storage_state " +
+		"browser_snapshot browser_start_recording browser_start_tracing browser_start_video browser_stop_recording " +
+		"browser_stop_tracing browser_stop_video browser_storage_state browser_tabs browser_take_screenshot " +
+		"browser_type browser_uncheck browser_unroute browser_verify_element_visible browser_verify_list_visible " +
+		"browser_verify_text_visible browser_verify_value browser_video_chapter browser_video_hide_actions " +
+		"browser_video_show_actions browser_wait_for browser_webmcp_call browser_webmcp_list",
 	"github-mcp-server": "actions_get actions_list actions_run_trigger add_comment_to_pending_review add_issue_comment " +
 		"add_issue_comment_reaction add_issue_reaction add_pull_request_review_comment add_pull_request_review_comment_reaction " +
 		"add_reply_to_pull_request_comment add_sub_issue assign_copilot_to_issue assign_copilot_to_issue_with_intent create_branch " +
