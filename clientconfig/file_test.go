@@ -385,3 +385,29 @@ func BenchmarkWrapClaudeJSON(b *testing.B) {
 		}
 	}
 }
+
+// TestOwnerKept: run as root on a user's file (sudo mcpwarden wrap), the
+// new file and the backup keep the user as owner, or the user could no
+// longer edit their own configuration. It needs root to give a file away.
+func TestOwnerKept(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create a file owned by another user")
+	}
+	c, _ := Lookup("claude-desktop")
+	path := writeConfig(t, "claude_desktop_config.json", desktopConfig, 0o600)
+	if err := os.Chown(path, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WrapFile(path, c, Options{Warden: warden}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + BackupSuffix} {
+		info, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := info.Sys().(*syscall.Stat_t); st.Uid != 65534 || st.Gid != 65534 {
+			t.Errorf("%s is owned by %d:%d, want 65534:65534", p, st.Uid, st.Gid)
+		}
+	}
+}
