@@ -472,3 +472,88 @@ func TestProfileGitSandbox(t *testing.T) {
 	}
 	expectSelected(t, auditLog, "git")
 }
+
+// debianChromium is the browser binary of Debian's chromium package;
+// Playwright's own browser download is not reachable here.
+const debianChromium = "/usr/lib/chromium/chromium"
+
+// TestProfilePlaywright runs @playwright/mcp with a real Chromium under
+// the built-in playwright profile: the browser starts in the sandbox and
+// runs page script after approval; navigation to loopback and metadata
+// addresses, a local file upload, and the tool that runs code in the
+// server's own process are refused, and nothing reaches a local web
+// server the test listens on.
+func TestProfilePlaywright(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat(debianChromium); err != nil {
+		t.Skipf("Chromium is not installed (%v): the playwright profile's browser test needs Debian's chromium package", err)
+	}
+	ctx := testContext(t)
+	hits := make(chan string, 16)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			hits <- c.RemoteAddr().String()
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+
+	cli, err := filepath.Abs(filepath.Join("npm", "node_modules", "@playwright", "mcp", "cli.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cli); err != nil {
+		t.Fatalf("@playwright/mcp is not installed (%v): run scripts/setup.sh, which runs npm ci in e2e/npm", err)
+	}
+	out := t.TempDir()
+	auditLog := filepath.Join(t.TempDir(), "audit.jsonl")
+	argv := matchedArgv(auditLog, "node", cli, "--headless", "--isolated", "--executable-path", debianChromium, "--output-dir", out)
+	cmd, _ := newCommand(t, "mcpwarden", argv)
+	asked := 0
+	client := newGoClient(&mcp.ClientOptions{ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		asked++
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{}}, nil
+	}})
+	cs := connectGo(t, ctx, client, cmd, "")
+	if names := listToolNames(t, ctx, cs); !slices.Contains(names, "browser_navigate") || slices.Contains(names, "browser_run_code_unsafe") {
+		t.Fatalf("tools: %q", names)
+	}
+
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "browser_tabs", Arguments: map[string]any{"action": "new"}})
+	if err != nil || res.IsError || !strings.Contains(toolText(res), "about:blank") {
+		t.Fatalf("browser_tabs new: %v %q", err, toolText(res))
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "browser_evaluate", Arguments: map[string]any{"function": "() => 6 * 7"}})
+	if err != nil || res.IsError || !strings.Contains(toolText(res), "42") {
+		t.Fatalf("browser_evaluate: %v %q", err, toolText(res))
+	}
+	if asked != 1 {
+		t.Errorf("the client was asked %d times for browser_evaluate, want once", asked)
+	}
+
+	local := "http://" + l.Addr().String() + "/admin"
+	for _, u := range []string{local, "http://169.254.169.254/latest/meta-data/", "http://0x7f.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port) + "/", "file:///etc/passwd"} {
+		expectRefused(t, ctx, cs, auditLog, "browser_navigate", map[string]any{"url": u}, "argument /url refused")
+	}
+	expectRefused(t, ctx, cs, auditLog, "browser_tabs", map[string]any{"action": "new", "url": local}, "argument /url refused")
+	expectRefused(t, ctx, cs, auditLog, "browser_file_upload", map[string]any{"paths": []string{"/etc/shadow"}}, "argument /paths/0 refused")
+	_, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "browser_run_code_unsafe", Arguments: map[string]any{"code": "async () => 1"}})
+	expectRPCError(t, "browser_run_code_unsafe", err, -32602, "Unknown tool: browser_run_code_unsafe")
+	if asked != 1 {
+		t.Errorf("refused calls asked for approval: %d requests", asked)
+	}
+	select {
+	case from := <-hits:
+		t.Errorf("the local web server was reached from %s", from)
+	default:
+	}
+	expectSelected(t, auditLog, "playwright")
+}
