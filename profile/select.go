@@ -1,11 +1,18 @@
 package profile
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"io/fs"
 	"path"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/mcpwarden/mcpwarden/profiles"
 )
 
 // Select returns the built-in profile whose server.match fits the server's
@@ -30,27 +37,112 @@ func Select(argv []string) (*Profile, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("profile: empty server command line (give the command after --)")
 	}
-	ps, err := Builtins()
+	cands, err := builtinMatches()
 	if err != nil {
 		return nil, err
 	}
-	if p := selectFrom(ps, argv); p != nil {
-		return p, nil
+	name := bestMatch(cands, argv)
+	if name == "" {
+		name = DefaultName
 	}
-	return Builtin(DefaultName)
+	return Builtin(name)
+}
+
+// candidate is a built-in profile's name and its server.match patterns.
+type candidate struct {
+	name  string
+	match []string
+}
+
+// builtinMatches returns the match patterns of every built-in profile,
+// sorted by name. Only the chosen profile needs parsing whole: decoding
+// all of them cost a few milliseconds on every start of mcpwarden run
+// without --profile, so each one's [server] table is decoded alone, and
+// a file whose [server] table cannot be cut out is parsed whole.
+func builtinMatches() ([]candidate, error) {
+	names, err := builtinNames()
+	if err != nil {
+		return nil, err
+	}
+	cands := make([]candidate, 0, len(names))
+	for _, name := range names {
+		data, err := fs.ReadFile(profiles.FS(), name+".toml")
+		if err != nil {
+			return nil, fmt.Errorf("profile builtin:%s: %w", name, err)
+		}
+		var head struct {
+			Server struct {
+				Match []string `toml:"match"`
+			} `toml:"server"`
+		}
+		table, ok := serverTable(data)
+		if ok {
+			_, err = toml.Decode(string(table), &head)
+		}
+		if !ok || err != nil {
+			p, err := parseBuiltin(name, data)
+			if err != nil {
+				return nil, err
+			}
+			head.Server.Match = p.Server.Match
+		}
+		cands = append(cands, candidate{name, head.Server.Match})
+	}
+	return cands, nil
+}
+
+// serverTable cuts the [server] table out of a profile: from its header
+// line to the next line that starts a table. The built-in profiles are
+// written so (a test holds every one of them to it).
+func serverTable(data []byte) ([]byte, bool) {
+	start := -1
+	for off := 0; off < len(data); {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			end = len(data)
+		} else {
+			end += off + 1
+		}
+		line := data[off:end]
+		if start < 0 && string(bytes.TrimSpace(line)) == "[server]" {
+			start = off
+		} else if start >= 0 && len(line) > 0 && line[0] == '[' {
+			return data[start:off], true
+		}
+		off = end
+	}
+	if start < 0 {
+		return nil, false
+	}
+	return data[start:], true
 }
 
 // selectFrom returns the profile of ps, sorted by name, that fits argv
 // best, or nil.
 func selectFrom(ps []*Profile, argv []string) *Profile {
-	args := programArgs(argv)
-	var best *Profile
-	bestLen := -1
+	cands := make([]candidate, len(ps))
+	for i, p := range ps {
+		cands[i] = candidate{p.Server.Name, p.Server.Match}
+	}
+	name := bestMatch(cands, argv)
 	for _, p := range ps {
-		for _, pat := range p.Server.Match {
+		if name != "" && p.Server.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// bestMatch returns the name of the candidate, sorted by name, that fits
+// argv best, or "".
+func bestMatch(cands []candidate, argv []string) string {
+	args := programArgs(argv)
+	best, bestLen := "", -1
+	for _, c := range cands {
+		for _, pat := range c.match {
 			// Strictly longer, so that on a tie the first name stays.
 			if len(pat) > bestLen && fitsAny(pat, args) {
-				best, bestLen = p, len(pat)
+				best, bestLen = c.name, len(pat)
 			}
 		}
 	}

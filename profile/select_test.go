@@ -1,8 +1,12 @@
 package profile
 
 import (
+	"io/fs"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mcpwarden/mcpwarden/profiles"
 )
 
 func TestSelect(t *testing.T) {
@@ -199,6 +203,63 @@ func TestProgramArgs(t *testing.T) {
 		got := strings.Join(programArgs(strings.Fields(tc.argv)), " ")
 		if got != tc.want {
 			t.Errorf("programArgs(%q) = %q, want %q", tc.argv, got, tc.want)
+		}
+	}
+}
+
+// Select reads the built-ins' match patterns from their [server] tables
+// alone: for every built-in that must give what the whole parse gives.
+func TestBuiltinMatchesAgreeWithParse(t *testing.T) {
+	cands, err := builtinMatches()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := builtinNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cands) != len(names) {
+		t.Fatalf("%d candidates for %d built-ins", len(cands), len(names))
+	}
+	for _, c := range cands {
+		p, err := Builtin(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := fs.ReadFile(profiles.FS(), c.name+".toml")
+		if _, ok := serverTable(data); !ok && len(p.Server.Match) > 0 {
+			t.Errorf("%s: no [server] table to cut out; write it as a [server] table", c.name)
+		}
+		if !slices.Equal(c.match, p.Server.Match) {
+			t.Errorf("%s: match from the [server] table %q, from the whole file %q", c.name, c.match, p.Server.Match)
+		}
+	}
+}
+
+func TestServerTable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"[server]\nname = \"a\"\n[sandbox]\nread = []\n", "[server]\nname = \"a\"\n"},
+		{"# c\n[server]\nmatch = [\n  \"x\",\n]\n", "[server]\nmatch = [\n  \"x\",\n]\n"},
+		{"[sandbox]\n[server]\nname = \"a\"", "[server]\nname = \"a\""},
+	}
+	for _, tt := range tests {
+		got, ok := serverTable([]byte(tt.in))
+		if !ok || string(got) != tt.want {
+			t.Errorf("serverTable(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+	if _, ok := serverTable([]byte("server = { name = \"a\" }\n")); ok {
+		t.Error("an inline server table was cut out")
+	}
+}
+
+// BenchmarkSelect is the profile choice every `mcpwarden run` without
+// --profile makes before it starts the server.
+func BenchmarkSelect(b *testing.B) {
+	argv := []string{"npx", "-y", "@modelcontextprotocol/server-filesystem", "/tmp"}
+	for b.Loop() {
+		if _, err := Select(argv); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
