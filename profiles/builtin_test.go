@@ -566,3 +566,18 @@ func TestBuiltinMatchOwnPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestBuiltinPlaywrightOutputNames(t *testing.T) {
+	var calls []call
+	for _, tool := range []string{"browser_take_screenshot", "browser_snapshot", "browser_evaluate", "browser_storage_state", "browser_console_messages"} {
+		calls = append(calls,
+			call{tool, `{"filename": "page.png"}`, true},
+			call{tool, `{}`, true},
+			call{tool, `{"filename": "/home/u/.npm/_npx/1/node_modules/x/index.js"}`, false},
+			call{tool, `{"filename": "../../.npm/x.js"}`, false},
+			call{tool, `{"filename": "~/.bashrc"}`, false},
+			call{tool, `{"filename": "..\\x.js"}`, false},
+		)
+	}
+	checkCalls(t, "playwright", nil, calls)
+}
