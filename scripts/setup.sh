@@ -73,6 +73,7 @@ system_packages() {
 		bubblewrap bwrap
 		hyperfine hyperfine
 		postgresql lib
+		chromium lib
 	EOF
 	# Node.js and npm are often newer than Debian's: install them only when
 	# absent, never over an existing (possibly newer) installation.
