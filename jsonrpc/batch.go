@@ -10,7 +10,7 @@ import (
 // alias b. Each element must still be decoded on its own. An empty batch is
 // an error, as JSON-RPC defines.
 func (d *Decoder) SplitBatch(b []byte) ([][]byte, error) {
-	d.dec.Reset(bytes.NewBuffer(b), d.options()...)
+	d.reset(b)
 	defer d.release(b)
 	tok, err := d.dec.ReadToken()
 	if err != nil {

@@ -40,7 +40,9 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 type Decoder struct {
 	maxDepth int
 	dec      jsontext.Decoder
-	names    []nameSet // one per open object, reused across messages
+	in       bytes.Buffer       // the message being decoded
+	opts     []jsontext.Options // the strict options, built once
+	names    []nameSet          // one per open object, reused across messages
 }
 
 // NewDecoder returns a Decoder that refuses nesting deeper than maxDepth
@@ -49,14 +51,17 @@ func NewDecoder(maxDepth int) *Decoder {
 	if maxDepth <= 0 {
 		maxDepth = DefaultMaxDepth
 	}
-	return &Decoder{maxDepth: maxDepth}
-}
-
-func (d *Decoder) options() []jsontext.Options {
-	return []jsontext.Options{
+	return &Decoder{maxDepth: maxDepth, opts: []jsontext.Options{
 		jsontext.AllowDuplicateNames(false),
 		jsontext.AllowInvalidUTF8(false),
-	}
+	}}
+}
+
+// reset points the tokenizer at b, in the Decoder's own buffer so that no
+// message allocates one.
+func (d *Decoder) reset(b []byte) {
+	d.in = *bytes.NewBuffer(b)
+	d.dec.Reset(&d.in, d.opts...)
 }
 
 // IsBatch reports whether b holds a JSON array, that is a JSON-RPC batch.
@@ -91,12 +96,12 @@ const releaseOver = 1 << 20
 
 func (d *Decoder) release(b []byte) {
 	if len(b) > releaseOver {
-		d.dec.Reset(bytes.NewBuffer(nil), d.options()...)
+		d.reset(nil)
 	}
 }
 
 func (d *Decoder) decode(b []byte, env *envelope) (*Message, error) {
-	d.dec.Reset(bytes.NewBuffer(b), d.options()...)
+	d.reset(b)
 	tok, err := d.dec.ReadToken()
 	if err != nil {
 		return nil, err

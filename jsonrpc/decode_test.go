@@ -210,3 +210,27 @@ func TestFields(t *testing.T) {
 		}
 	}
 }
+
+// TestParseIDPlainAndEscaped holds the escape-free fast path to the
+// decoder: the same ids, and the same refusals, however they are spelled.
+func TestParseIDPlainAndEscaped(t *testing.T) {
+	for _, tc := range []struct {
+		in, key string
+		ok      bool
+	}{
+		{`"abc"`, "s:abc", true},
+		{`"a\u0062c"`, "s:abc", true},
+		{`"é"`, "s:é", true},
+		{"\"a\xffb\"", "", false}, // invalid UTF-8, as a tail match may hold
+		{"\"a\x01b\"", "", false}, // a raw control character
+		{`"a"b"`, "", false},
+		{`42`, "n:42", true},
+		{`-7`, "n:-7", true},
+		{`042`, "", false},
+	} {
+		id, ok := parseID(jsontext.Value(tc.in))
+		if ok != tc.ok || (ok && (id.Key() != tc.key || id.Raw() != tc.in)) {
+			t.Errorf("parseID(%q) = %q %q %v, want key %q %v", tc.in, id.Raw(), id.Key(), ok, tc.key, tc.ok)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package jsonrpc
 
 import (
+	"unicode/utf8"
+
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -58,7 +60,9 @@ func parseID(v jsontext.Value) (ID, bool) {
 	switch v.Kind() {
 	case '"':
 		var s string
-		if err := unmarshalString(v, &s); err != nil {
+		if plainString(v) {
+			s = string(v[1 : len(v)-1])
+		} else if err := unmarshalString(v, &s); err != nil {
 			return ID{}, false
 		}
 		return ID{raw: string(v), key: "s:" + s}, true
@@ -66,7 +70,8 @@ func parseID(v jsontext.Value) (ID, bool) {
 		if !isCanonicalInt(v) {
 			return ID{}, false
 		}
-		return ID{raw: string(v), key: "n:" + string(v)}, true
+		key := "n:" + string(v)
+		return ID{raw: key[2:], key: key}, true
 	case 'n':
 		return Null, true
 	}
@@ -91,4 +96,20 @@ func isCanonicalInt(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// plainString reports whether v is a quoted JSON string without escapes,
+// control characters or invalid UTF-8, whose text is then what lies
+// between its quotes: ids are nearly always such, and need no decoder.
+func plainString(v []byte) bool {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return false
+	}
+	in := v[1 : len(v)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(in)
 }
