@@ -184,6 +184,14 @@ func refusal(format string, args ...any) *CallError {
 	return &CallError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// ChecksArgKinds reports whether calls of tool have argument kinds to
+// check, the only checks that use CheckArgs' context (to bound name
+// resolution), so that a call without them need not set up a deadline.
+func (c *Calls) ChecksArgKinds(tool string) bool {
+	r := c.rule(tool)
+	return r != nil && len(r.args) > 0
+}
+
 // CheckArgs checks the arguments of a call of tool against the tool's
 // own schema (toolSchema, from its pinned or listed definition; nil when
 // unknown), the profile's schema and the argument kinds.
