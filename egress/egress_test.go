@@ -274,13 +274,40 @@ func TestHostMatching(t *testing.T) {
 			t.Errorf("%s:%d allowed: %+v", c.host, c.port, tgt)
 		}
 	}
-	for _, bad := range [][]string{{"*:443"}, {"allowed.test"}, {"allowed.test:0"}, {"allowed.test:x"}, {"a*b.test:443"}} {
+	for _, bad := range [][]string{{"allowed.test"}, {"allowed.test:0"}, {"allowed.test:x"}, {"a*b.test:443"}} {
 		if _, err := NewPolicy(bad, nil, res); err == nil {
 			t.Errorf("NewPolicy(%q) accepted", bad)
 		}
 	}
 	if _, err := NewPolicy(nil, []string{"10.0.0.0/33"}, res); err == nil {
 		t.Error("allow_private 10.0.0.0/33 accepted")
+	}
+}
+
+// "*:443" is any public host on 443, never an internal one: every
+// name is still resolved and checked, every literal classified.
+func TestAnyPublicHost(t *testing.T) {
+	res, _ := startDNS(t)
+	pol, err := NewPolicy([]string{"*:443"}, nil, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, host := range []string{"allowed.test", "other.test", "a.wild.test", publicAddr.String()} {
+		if _, err := pol.Check(t.Context(), host, 443); err != nil {
+			t.Errorf("%s:443 refused: %v", host, err)
+		}
+	}
+	for _, c := range []struct {
+		host string
+		port uint16
+	}{
+		{"allowed.test", 80}, {"private.test", 443}, {"metadata.test", 443}, {"mixed.test", 443}, {"mapped.test", 443},
+		{"localhost", 443}, {"127.0.0.1", 443}, {"0x7f.1", 443}, {"2130706433", 443}, {"[::ffff:127.0.0.1]", 443},
+		{"169.254.169.254", 443}, {"10.0.0.2", 443}, {"[::1]", 443}, {"100.64.0.1", 443}, {"no-such.test", 443},
+	} {
+		if tgt, err := pol.Check(t.Context(), c.host, c.port); err == nil {
+			t.Errorf("%s:%d allowed: %+v", c.host, c.port, tgt)
+		}
 	}
 }
 

@@ -29,8 +29,11 @@ type Policy struct {
 var ErrRefused = errors.New("refused")
 
 // NewPolicy compiles allow_hosts ("host:port", the host possibly "*."
-// followed by a domain) and allow_private (CIDR prefixes) from a
-// profile. res resolves names; nil means net.DefaultResolver. Hosts are
+// followed by a domain, or "*" for any host on that port) and
+// allow_private (CIDR prefixes) from a profile. "*" still reaches only
+// public addresses (and allow_private): it is what a server whose purpose
+// is fetching any URL needs, and far less than network = "host", which
+// reaches the host's loopback and the whole internal network. res resolves names; nil means net.DefaultResolver. Hosts are
 // normalised as [urlguard.NormalizeHost] does, so case, a trailing dot,
 // international spellings and IP spellings do not matter.
 func NewPolicy(allowHosts, allowPrivate []string, res urlguard.Resolver) (*Policy, error) {
@@ -46,9 +49,6 @@ func NewPolicy(allowHosts, allowPrivate []string, res urlguard.Resolver) (*Polic
 		port, err := strconv.ParseUint(portText, 10, 16)
 		if err != nil || port == 0 {
 			return nil, fmt.Errorf("egress: allow_hosts[%d] %q: invalid port", i, hp)
-		}
-		if host == "*" {
-			return nil, fmt.Errorf("egress: allow_hosts[%d] %q: a bare \"*\" allows every host; name the hosts", i, hp)
 		}
 		p.ports[uint16(port)] = append(p.ports[uint16(port)], host)
 	}

@@ -191,7 +191,7 @@ func TestBadValues(t *testing.T) {
 func TestBadHosts(t *testing.T) {
 	for _, h := range []string{
 		"example.com", "example.com:", "example.com:0", "example.com:65536", "example.com:+80", "example.com:http",
-		"*:443", "*.*.com:443", "a.*.com:443", "*example.com:443", "exa mple.com:443", "-bad.com:443",
+		"*:", "*:0", "**:443", "*.*.com:443", "a.*.com:443", "*example.com:443", "exa mple.com:443", "-bad.com:443",
 		"bad-.com:443", "a..b:443", ".a.com:443", "a.com.:443", "*.10.0.0.1:443", "::1:443", "[::1]", "a_b.com:443",
 		strings.Repeat("a", 64) + ".com:443", "http://a.com:443", "a.com:443/x", "",
 	} {

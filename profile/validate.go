@@ -93,13 +93,16 @@ func checkEnvName(s string) string {
 // starting with "*." to mean any subdomain, or an IP address ("[::1]:443"
 // for IPv6), and port is 1-65535.
 func checkHostPort(s string) string {
-	const what = ` (write "host:port", for example "api.github.com:443" or "*.example.com:443")`
+	const what = ` (write "host:port", for example "api.github.com:443", "*.example.com:443", or "*:443" for any public host)`
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		return "is not host:port" + what
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] < '0' || port[0] > '9' {
 		return "has an invalid port, not 1-65535" + what
+	}
+	if host == "*" {
+		return "" // any host whose addresses are public; the egress proxy checks each
 	}
 	name, wildcard := strings.CutPrefix(host, "*.")
 	if _, err := netip.ParseAddr(name); err == nil {

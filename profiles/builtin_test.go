@@ -247,7 +247,8 @@ func TestBuiltinNetwork(t *testing.T) {
 	want := map[string]string{
 		"default": "none", "everything": "none", "filesystem": "none", "memory": "none",
 		"sequential-thinking": "none", "time": "none", "git": "none", "sqlite": "none",
-		"postgres": "host", "fetch": "host", "puppeteer": "host", "playwright": "host",
+		"postgres": "host", "puppeteer": "host", "playwright": "host",
+		"fetch":             "proxy *:80 *:443",
 		"github":            "proxy api.github.com:443",
 		"github-mcp-server": "proxy api.github.com:443 raw.githubusercontent.com:443 uploads.github.com:443 github.com:443",
 		"slack":             "proxy slack.com:443",

@@ -62,6 +62,12 @@ func proxyURL(scheme string) string {
 // variants are read by curl, wget, Python and Go before or instead of
 // upper-case ones; npm reads npm_config_*; Node's own fetch reads the
 // standard ones when NODE_USE_ENV_PROXY is set (Node 24 and later).
+// ALL_PROXY names the HTTP proxy too, not SOCKS, though the proxy speaks
+// both on its port: Python's httpx (the HTTP client of the MCP Python SDK
+// and most Python servers) builds a transport for every proxy variable
+// when it starts, and one for socks5h:// fails without the optional
+// socksio package, so the server would fail before its first request.
+// A client that wants SOCKS can be pointed at socks5h://127.0.0.1:3128.
 // NO_PROXY names the sandbox's own loopback, which is the server's and
 // not the host's: a request there must not reach the proxy, which would
 // connect to the host's loopback if allow_private opened it.
@@ -71,7 +77,7 @@ func (e *egressRun) env(env []string) []string {
 	}
 	httpURL := proxyURL("http")
 	set := map[string]string{
-		"HTTPS_PROXY": httpURL, "HTTP_PROXY": httpURL, "ALL_PROXY": proxyURL("socks5h"),
+		"HTTPS_PROXY": httpURL, "HTTP_PROXY": httpURL, "ALL_PROXY": httpURL,
 		"NO_PROXY":               "localhost,127.0.0.1,::1",
 		"NODE_USE_ENV_PROXY":     "1",
 		"npm_config_proxy":       httpURL,
