@@ -170,6 +170,9 @@ type Log struct {
 	// and the end of the file need not be read.
 	last    string
 	lastEnd int64
+	// wrote is set once this Log has written (or tried to write) a
+	// record: only then has Close anything to flush to stable storage.
+	wrote bool
 }
 
 // fileSink hands each zerolog event to the file, completed with its hash
@@ -335,6 +338,7 @@ func (l *Log) Write(r Record) error {
 	fields(ev, l.server, l.session, &r, args)
 	ev.Str("prev", prev)
 	l.sink.lead, l.sink.err = torn, nil
+	l.wrote = true
 	ev.Send()
 	if err := l.sink.err; err != nil {
 		// A short write left a torn line, and any write a changed file:
@@ -444,7 +448,14 @@ func (l *Log) Close() error {
 	}
 	f := l.file
 	l.file = nil
-	syncErr := f.Sync()
+	// A session that wrote nothing (a server that exited at once, a
+	// client that never called a tool) has nothing to flush, and an
+	// fsync of an untouched file still costs the journal a commit on
+	// every start.
+	var syncErr error
+	if l.wrote {
+		syncErr = f.Sync()
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("audit: close: %w", err)
 	}
