@@ -16,7 +16,7 @@ FUZZTIME ?= 10s
 BIN := bin/mcpwarden
 INIT_BIN := bin/mcpwarden-init
 
-.PHONY: build setup check-code test test-unprivileged fuzz bench demo clean
+.PHONY: build setup check-code test test-unprivileged fuzz bench demo docs clean
 
 # The sandbox's init stage is a small executable of its own, installed
 # beside mcpwarden (install both); mcpwarden records its build ID and starts
@@ -53,6 +53,13 @@ bench: setup build
 
 demo: setup build
 	bash scripts/demo.sh
+
+# docs/cli.md and docs/mcpwarden.1 are rendered from the command reference
+# in cmd/mcpwarden (help.go and each command's flags); a test there fails
+# when the committed files differ from what the code renders.
+docs:
+	mkdir -p docs
+	$(GO) run ./cmd/mcpwarden __gendocs docs
 
 # clean keeps bin/tools and e2e/npm/node_modules, which setup would only
 # install again.

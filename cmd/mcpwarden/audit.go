@@ -24,32 +24,6 @@ import (
 	"github.com/mcpwarden/mcpwarden/statedir"
 )
 
-const auditUsage = `Usage:
-  mcpwarden audit [FLAGS]                  the records that match, one line each
-  mcpwarden audit summary [FLAGS]          calls, denials, errors, p50 and p95 duration per server and tool
-  mcpwarden audit verify [--dir DIR] [--head HASH] [FILE...]   check the hash chain of each log
-
-Flags of audit and audit summary:
-  --file FILE       a log to read; may be repeated (default: every *.jsonl in --dir)
-  --dir DIR         directory of the logs (default $XDG_STATE_HOME/mcpwarden)
-  --server GLOB     records of the servers that match (* any run of characters, ? one)
-  --tool GLOB       records whose target matches: tool name, resource URI or prompt name
-  --decision D      allow or deny
-  --event E         decision, outcome, guard or egress
-  --session ID      records of one session
-  --since T         records at or after T: an RFC 3339 time, or a duration back from now (90m, 24h, 7d)
-  --until T         records before T
-  --json            print the matching lines as they are in the log, for jq
-  --follow          go on printing records as they are appended, until interrupted (not with summary)
-
-Records of several logs are merged in time order. verify exits 1 when a
-chain is broken and names the first line that was edited, removed,
-inserted or moved; records written before the chain existed are reported
-as unchained, not as tampering. verify prints each log's head hash; given
-back with --head, the chain must still pass through it, which shows a log
-rewritten or cut since then.
-`
-
 // auditCommand implements "mcpwarden audit". It returns 0 on success, 1
 // when a log is broken or cannot be read, and 2 for a usage error.
 func auditCommand(args []string, stdout, stderr io.Writer) int {
@@ -61,12 +35,10 @@ func auditCommand(args []string, stdout, stderr io.Writer) int {
 	switch verb {
 	case "", "summary", "verify":
 	case "help":
-		fmt.Fprint(stdout, auditUsage)
+		writeHelp(stdout, commandDoc("audit"))
 		return 0
 	default:
-		diag(stderr, "unknown audit command %q", verb)
-		fmt.Fprint(stderr, auditUsage)
-		return 2
+		return usageError(stderr, commandDoc("audit"), "unknown audit command %q%s", verb, suggestion(verb, []string{"summary", "verify"}))
 	}
 	opts, pos, code := auditFlags(verb, args, stdout, stderr)
 	if code >= 0 {
@@ -75,8 +47,7 @@ func auditCommand(args []string, stdout, stderr io.Writer) int {
 	if verb == "verify" {
 		opts.files = append(opts.files, pos...)
 	} else if len(pos) > 0 {
-		diag(stderr, "unexpected argument %q (logs are given with --file)", pos[0])
-		return 2
+		return usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "audit: unexpected argument %q (logs are given with --file FILE)", pos[0])
 	}
 	files, code := opts.logFiles(stderr)
 	if code >= 0 {
@@ -115,34 +86,11 @@ func (l *fileList) Set(s string) error { *l = append(*l, s); return nil }
 // auditFlags parses the flags, which may come before, between or after
 // positional arguments. It returns code -1 to go on, or the exit status.
 func auditFlags(verb string, args []string, stdout, stderr io.Writer) (o auditOptions, pos []string, code int) {
-	fs := flag.NewFlagSet("audit "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, auditUsage) }
-	fs.StringVar(&o.dir, "dir", "", "directory of the logs")
 	var since, until string
-	if verb == "verify" {
-		fs.Var((*fileList)(&o.heads), "head", "a hash the chain must pass through")
-	} else {
-		fs.Var((*fileList)(&o.files), "file", "a log to read")
-		fs.StringVar(&o.filter.Server, "server", "", "server glob")
-		fs.StringVar(&o.filter.Target, "tool", "", "target glob")
-		fs.StringVar(&o.filter.Decision, "decision", "", "allow or deny")
-		fs.StringVar(&o.filter.Event, "event", "", "decision, outcome, guard or egress")
-		fs.StringVar(&o.filter.Session, "session", "", "session identifier")
-		fs.StringVar(&since, "since", "", "RFC 3339 time or duration")
-		fs.StringVar(&until, "until", "", "RFC 3339 time or duration")
-		fs.BoolVar(&o.json, "json", false, "print the raw lines")
-		if verb == "" {
-			fs.BoolVar(&o.follow, "follow", false, "follow appended records")
-		}
-	}
+	fs := auditFlagSet(verb, &o, &since, &until)
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, auditUsage)
-				return o, nil, 0
-			}
-			return o, nil, 2
+		if code := parseFlags(strings.TrimSpace("audit "+verb), fs, args, stdout, stderr); code >= 0 {
+			return o, nil, code
 		}
 		rest := fs.Args()
 		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
@@ -158,22 +106,42 @@ func auditFlags(verb string, args []string, stdout, stderr io.Writer) (o auditOp
 	now := time.Now()
 	var err error
 	if o.filter.Since, err = parseWhen(since, now); err != nil {
-		diag(stderr, "--since: %v", err)
-		return o, nil, 2
+		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--since: %v", err)
 	}
 	if o.filter.Until, err = parseWhen(until, now); err != nil {
-		diag(stderr, "--until: %v", err)
-		return o, nil, 2
+		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--until: %v", err)
 	}
 	if d := o.filter.Decision; d != "" && d != audit.DecisionAllow && d != audit.DecisionDeny {
-		diag(stderr, "--decision: %q is neither allow nor deny", d)
-		return o, nil, 2
+		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--decision: %q is neither allow nor deny", d)
 	}
 	if e := o.filter.Event; e != "" && !slices.Contains([]string{audit.EventDecision, audit.EventOutcome, audit.EventGuard, audit.EventEgress}, e) {
-		diag(stderr, "--event: %q is not decision, outcome, guard or egress", e)
-		return o, nil, 2
+		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--event: %q is not decision, outcome, guard or egress", e)
 	}
 	return o, pos, -1
+}
+
+// auditFlagSet is the flag set of "mcpwarden audit [VERB]", binding into
+// o, since and until; verify has flags of its own.
+func auditFlagSet(verb string, o *auditOptions, since, until *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(strings.TrimSpace("audit "+verb), flag.ContinueOnError)
+	fs.StringVar(&o.dir, "dir", "", "`DIR` of the logs (default: $XDG_STATE_HOME/mcpwarden)")
+	if verb == "verify" {
+		fs.Var((*fileList)(&o.heads), "head", "a `HASH` the chain must still pass through, as verify printed it; may be repeated")
+		return fs
+	}
+	fs.Var((*fileList)(&o.files), "file", "a log `FILE` to read; may be repeated (default: every *.jsonl in --dir)")
+	fs.StringVar(&o.filter.Server, "server", "", "records of the servers that match the `GLOB` (* any run of characters, ? one)")
+	fs.StringVar(&o.filter.Target, "tool", "", "records whose target matches the `GLOB`: tool name, resource URI or prompt name")
+	fs.StringVar(&o.filter.Decision, "decision", "", "records with this `DECISION`: allow or deny")
+	fs.StringVar(&o.filter.Event, "event", "", "records of this `EVENT`: decision, outcome, guard or egress")
+	fs.StringVar(&o.filter.Session, "session", "", "records of the session `ID`")
+	fs.StringVar(since, "since", "", "records at or after `T`: an RFC 3339 time, or a duration back from now (90m, 24h, 7d)")
+	fs.StringVar(until, "until", "", "records before `T`, written as for --since")
+	fs.BoolVar(&o.json, "json", false, "print the matching lines as they are in the log, for jq")
+	if verb == "" {
+		fs.BoolVar(&o.follow, "follow", false, "go on printing records as they are appended, until interrupted")
+	}
+	return fs
 }
 
 // parseWhen reads an RFC 3339 time, or a duration before now: Go's
@@ -206,7 +174,7 @@ func (o *auditOptions) logFiles(stderr io.Writer) ([]string, int) {
 	if o.dir == "" {
 		d, err := statedir.Dir()
 		if err != nil {
-			diag(stderr, "audit logs: %v (pass --dir DIR or --file FILE)", err)
+			diag(stderr, "audit logs: %v (name the logs with --dir DIR or --file FILE)", err)
 			return nil, 1
 		}
 		o.dir = d
@@ -217,7 +185,11 @@ func (o *auditOptions) logFiles(stderr io.Writer) ([]string, int) {
 		return nil, 1
 	}
 	if len(files) == 0 && !o.follow {
-		diag(stderr, "no audit logs in %s", o.dir)
+		if _, err := os.Stat(o.dir); errors.Is(err, fs.ErrNotExist) {
+			diag(stderr, "no audit logs in %s: the directory does not exist, so no server has logged there yet (name the logs with --dir DIR or --file FILE)", o.dir)
+		} else {
+			diag(stderr, "no audit logs in %s: no *.jsonl file (name the logs with --dir DIR or --file FILE)", o.dir)
+		}
 		return nil, 1
 	}
 	return files, -1

@@ -11,12 +11,12 @@ import (
 	"github.com/mcpwarden/mcpwarden/sandbox"
 )
 
-const checkUsage = `Usage: mcpwarden check [--json]
-
-Reports what this kernel lets this user enforce: user namespaces, Landlock,
-seccomp and cgroup v2 limits, and what each built-in profile gets here.
-Exits 0 when every feature is available, 1 otherwise.
-`
+// checkFlagSet is the flag set of "mcpwarden check", binding into asJSON.
+func checkFlagSet(asJSON *bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.BoolVar(asJSON, "json", false, "print the report as JSON")
+	return fs
+}
 
 // checkReport is what "check --json" prints.
 type checkReport struct {
@@ -33,15 +33,13 @@ type profileReport struct {
 }
 
 func checkCommand(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, checkUsage); fs.PrintDefaults() }
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	asJSON := new(bool)
+	fs := checkFlagSet(asJSON)
+	if code := parseFlags("check", fs, args, stdout, stderr); code >= 0 {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return usageError(stderr, commandDoc("check"), "check takes no arguments, got %q", fs.Arg(0))
 	}
 	f := sandbox.Probe()
 	r := checkReport{Features: f, Complete: f.Complete()}

@@ -27,26 +27,6 @@ var version = "0.1.0-dev"
 // beside this one (see sandbox.InitName).
 var initBuildID string
 
-const usage = `mcpwarden runs an MCP server behind a policy-enforcing proxy.
-
-Usage:
-  mcpwarden run [flags] -- CMD [ARGS...]   run an MCP server under a profile
-  mcpwarden check [--json]                 what this kernel and user can enforce
-  mcpwarden profile list                   list the built-in profiles
-  mcpwarden profile show NAME|FILE         print a profile
-  mcpwarden profile validate FILE...       check profile files
-  mcpwarden pin list|show|accept|forget    review tool definitions that changed since they were pinned
-  mcpwarden audit [summary|verify]         read, summarise and verify the audit logs
-  mcpwarden wrap|unwrap [--client NAME]    make MCP client configs run every stdio server under mcpwarden, or undo it
-  mcpwarden version                        print the version
-
-Examples:
-  mcpwarden run -- npx -y @modelcontextprotocol/server-filesystem ~/work
-  mcpwarden run --profile ./readonly.toml --audit-log /tmp/fs.jsonl -- npx -y @modelcontextprotocol/server-filesystem ~/work
-
-Run "mcpwarden run --help" for the flags of run.
-`
-
 func main() {
 	// The same binary is the sandbox's init when it re-executes itself.
 	if sandbox.IsInit(os.Args) {
@@ -57,8 +37,7 @@ func main() {
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		return usageError(stderr, reference(), "no command given")
 	}
 	switch args[0] {
 	case "run":
@@ -73,15 +52,36 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return auditCommand(args[1:], stdout, stderr)
 	case "wrap", "unwrap":
 		return wrapCommand(args[1:], args[0] == "unwrap", stdout, stderr)
+	case "completion":
+		return completionCommand(args[1:], stdout, stderr)
 	case "version", "--version":
-		fmt.Fprintf(stdout, "mcpwarden %s\n", version)
-		return 0
+		return versionCommand(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		return helpCommand(args[1:], stdout, stderr)
+	case "__gendocs":
+		return gendocsCommand(args[1:], stderr)
+	}
+	root := reference()
+	var verbs []string
+	for _, c := range visible(root.subs) {
+		verbs = append(verbs, c.name)
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return usageError(stderr, root, "unknown flag %s: flags follow the command (mcpwarden COMMAND --flag)", args[0])
+	}
+	return usageError(stderr, root, "unknown command %q%s", args[0], suggestion(args[0], verbs))
+}
+
+func versionCommand(args []string, stdout, stderr io.Writer) int {
+	if wantsHelp(args) {
+		writeHelp(stdout, commandDoc("version"))
 		return 0
 	}
-	diag(stderr, "unknown command %q (try \"mcpwarden help\")", args[0])
-	return 2
+	if len(args) > 0 {
+		return usageError(stderr, commandDoc("version"), "version takes no arguments, got %q", args[0])
+	}
+	fmt.Fprintf(stdout, "mcpwarden %s\n", version)
+	return 0
 }
 
 // diag writes one diagnostic line to stderr with the mcpwarden: prefix.

@@ -12,45 +12,39 @@ import (
 	"github.com/mcpwarden/mcpwarden/pin"
 )
 
-const pinUsage = `Usage:
-  mcpwarden pin list [--dir DIR] [SERVER]            servers with pins, or one server's tools and their state
-  mcpwarden pin show [--dir DIR] SERVER              what changed in each held-back tool, old against new
-  mcpwarden pin accept [--dir DIR] SERVER [TOOL...]  accept the pending definitions (all without TOOL)
-  mcpwarden pin forget [--dir DIR] SERVER            remove a server's pins; its next tool list is pinned afresh
-
-A tool whose definition changed since it was accepted ("changed"), or that
-appeared after the server's first tool list ("new"), is hidden and its calls
-refused until its pending definition is accepted.
-SERVER is the profile's server name. DIR defaults to
-$XDG_STATE_HOME/mcpwarden/pins.
-`
+// pinFlagSet is the flag set of "mcpwarden pin VERB", binding into dir.
+func pinFlagSet(verb string, dir *string) *flag.FlagSet {
+	fs := flag.NewFlagSet("pin "+verb, flag.ContinueOnError)
+	fs.StringVar(dir, "dir", "", "`DIR` of the pin files (default: $XDG_STATE_HOME/mcpwarden/pins)")
+	return fs
+}
 
 // pinCommand implements "mcpwarden pin". It returns 0 on success, 1 when an
 // operation fails and 2 for a usage error.
 func pinCommand(args []string, stdout, stderr io.Writer) int {
+	group := commandDoc("pin")
 	if len(args) == 0 {
-		fmt.Fprint(stderr, pinUsage)
-		return 2
+		return usageError(stderr, group, "pin: no command given (list, show, accept or forget)")
 	}
 	verb := args[0]
 	switch verb {
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, pinUsage)
+		writeHelp(stdout, group)
 		return 0
 	case "list", "show", "accept", "forget":
 	default:
-		diag(stderr, "unknown pin command %q", verb)
-		fmt.Fprint(stderr, pinUsage)
-		return 2
+		return usageError(stderr, group, "unknown pin command %q%s", verb, suggestion(verb, []string{"list", "show", "accept", "forget"}))
 	}
 	dir, pos, code := pinFlags(verb, args[1:], stdout, stderr)
 	if code >= 0 {
 		return code
 	}
 	wantArgs := map[string][2]int{"list": {0, 1}, "show": {1, 1}, "accept": {1, -1}, "forget": {1, 1}}[verb]
-	if len(pos) < wantArgs[0] || (wantArgs[1] >= 0 && len(pos) > wantArgs[1]) {
-		fmt.Fprint(stderr, pinUsage)
-		return 2
+	if len(pos) < wantArgs[0] {
+		return usageError(stderr, group.sub(verb), "pin %s: no SERVER given (mcpwarden pin list shows the servers with pins)", verb)
+	}
+	if wantArgs[1] >= 0 && len(pos) > wantArgs[1] {
+		return usageError(stderr, group.sub(verb), "pin %s: too many arguments, from %q on", verb, pos[wantArgs[1]])
 	}
 	if verb == "list" && len(pos) == 0 {
 		return pinListServers(dir, stdout, stderr)
@@ -83,16 +77,10 @@ func pinCommand(args []string, stdout, stderr io.Writer) int {
 // between or after the positional arguments; after "--" everything is
 // positional. It returns code -1 to go on, or the exit status.
 func pinFlags(verb string, args []string, stdout, stderr io.Writer) (dir string, pos []string, code int) {
-	fs := flag.NewFlagSet("pin "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&dir, "dir", "", "directory of the pin files (default $XDG_STATE_HOME/mcpwarden/pins)")
+	fs := pinFlagSet(verb, &dir)
 	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(stdout, pinUsage)
-				return "", nil, 0
-			}
-			return "", nil, 2
+		if code := parseFlags("pin "+verb, fs, args, stdout, stderr); code >= 0 {
+			return "", nil, code
 		}
 		rest := fs.Args()
 		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
@@ -108,7 +96,7 @@ func pinFlags(verb string, args []string, stdout, stderr io.Writer) (dir string,
 	if dir == "" {
 		d, err := pin.DefaultDir()
 		if err != nil {
-			diag(stderr, "%v", err)
+			diag(stderr, "%v (name the directory with --dir DIR)", err)
 			return "", nil, 1
 		}
 		dir = d
@@ -169,7 +157,7 @@ func pinListServers(dir string, stdout, stderr io.Writer) int {
 func hasPins(s *pin.Store, stderr io.Writer) bool {
 	if _, err := os.Stat(s.Path()); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			diag(stderr, "server %s has no pins in %s", pin.EscapeText(s.Server()), s.Path())
+			diag(stderr, "server %s has no pins in %s (mcpwarden pin list shows the servers with pins; --dir DIR reads another directory)", pin.EscapeText(s.Server()), s.Path())
 		} else {
 			diag(stderr, "%v", err)
 		}

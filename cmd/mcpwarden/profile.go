@@ -11,45 +11,51 @@ import (
 	"github.com/mcpwarden/mcpwarden/profile"
 )
 
-const profileUsage = `Usage:
-  mcpwarden profile list                 list the built-in profiles and what they match
-  mcpwarden profile show NAME|FILE       print a profile's TOML
-  mcpwarden profile validate FILE...     check profile files; exit 1 if any is invalid
-`
-
 func profileCommand(args []string, stdout, stderr io.Writer) int {
+	group := commandDoc("profile")
 	if len(args) == 0 {
-		fmt.Fprint(stderr, profileUsage)
-		return 2
+		return usageError(stderr, group, "profile: no command given (list, show or validate)")
 	}
 	switch args[0] {
+	case "help", "-h", "--help":
+		writeHelp(stdout, group)
+		return 0
+	}
+	c := group.sub(args[0])
+	if c == nil {
+		return usageError(stderr, group, "unknown profile command %q%s", args[0], suggestion(args[0], []string{"list", "show", "validate"}))
+	}
+	pos := args[1:]
+	if wantsHelp(pos) {
+		writeHelp(stdout, c)
+		return 0
+	}
+	if len(pos) > 0 && pos[0] == "--" {
+		pos = pos[1:]
+	}
+	switch c.word() {
 	case "list":
+		if len(pos) > 0 {
+			return usageError(stderr, c, "profile list takes no arguments, got %q", pos[0])
+		}
 		return profileList(stdout, stderr)
 	case "show":
-		if len(args) != 2 {
-			fmt.Fprint(stderr, profileUsage)
-			return 2
+		if len(pos) != 1 {
+			return usageError(stderr, c, "profile show: want one built-in NAME or FILE, got %d arguments", len(pos))
 		}
-		p, err := profile.Resolve(args[1])
+		p, err := resolveProfile(pos[0])
 		if err != nil {
 			diag(stderr, "%v", err)
 			return 1
 		}
 		_, _ = stdout.Write(p.Source)
 		return 0
-	case "validate":
-		if len(args) < 2 {
-			fmt.Fprint(stderr, profileUsage)
-			return 2
+	default:
+		if len(pos) == 0 {
+			return usageError(stderr, c, "profile validate: no FILE given")
 		}
-		return profileValidate(args[1:], stdout, stderr)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, profileUsage)
-		return 0
+		return profileValidate(pos, stdout, stderr)
 	}
-	diag(stderr, "unknown profile command %q", args[0])
-	fmt.Fprint(stderr, profileUsage)
-	return 2
 }
 
 func profileList(stdout, stderr io.Writer) int {

@@ -3,7 +3,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,14 +20,6 @@ import (
 	"github.com/mcpwarden/mcpwarden/telemetry"
 )
 
-const runUsage = `Usage: mcpwarden run [flags] -- CMD [ARGS...]
-
-Starts CMD as an MCP server speaking on stdio, and relays its JSON-RPC
-messages to and from this process's stdin and stdout, enforcing a profile.
-
-Flags:
-`
-
 // runFlags are the options of "mcpwarden run".
 type runFlags struct {
 	profile    string
@@ -39,45 +30,46 @@ type runFlags struct {
 	pinDir     string
 }
 
-func parseRunFlags(args []string, stderr io.Writer) (*runFlags, []string, error) {
-	f := &runFlags{}
+// runFlagSet is the flag set of "mcpwarden run", binding into f; the
+// command reference documents run's flags from it.
+func runFlagSet(f *runFlags) *flag.FlagSet {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, runUsage)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, "\nExample:\n  mcpwarden run --profile filesystem -- npx -y @modelcontextprotocol/server-filesystem ~/work\n")
-	}
-	fs.StringVar(&f.profile, "profile", "", "built-in profile `NAME` or TOML `FILE` (default: the built-in profile matching CMD, else \"default\")")
+	fs.StringVar(&f.profile, "profile", "", "`NAME|FILE`: a built-in profile's name, or a TOML file's path, with a / or a .toml ending (default: the built-in profile matching CMD, else \"default\")")
 	fs.StringVar(&f.auditLog, "audit-log", "", "audit log `FILE` (default: $XDG_STATE_HOME/mcpwarden/SERVER.jsonl)")
-	fs.StringVar(&f.maxMessage, "max-message-size", "16MiB", "largest JSON-RPC message accepted in either direction")
-	fs.DurationVar(&f.grace, "grace", 5*time.Second, "how long the server gets to exit at each stage of stopping (stdin closed, SIGTERM, SIGKILL)")
+	fs.StringVar(&f.maxMessage, "max-message-size", "16MiB", "largest JSON-RPC message accepted in either direction, a `SIZE` from 1KiB to 1GiB")
+	fs.DurationVar(&f.grace, "grace", 5*time.Second, "how long (a `DURATION`) the server gets to exit at each stage of stopping: stdin closed, SIGTERM, SIGKILL")
 	fs.StringVar(&f.pinDir, "pin-dir", "", "`DIR` of pinned tool definitions (default: $XDG_STATE_HOME/mcpwarden/pins)")
 	fs.BoolVar(&f.bestEffort, "best-effort", false, "start even when the kernel lacks a sandbox feature the profile asks for (warns instead)")
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
+	return fs
+}
+
+// parseRunFlags returns run's flags and the server's command line, and
+// code -1 to go on, or the exit status after help or a usage error.
+func parseRunFlags(args []string, stdout, stderr io.Writer) (*runFlags, []string, int) {
+	f := &runFlags{}
+	fs := runFlagSet(f)
+	if code := parseFlags("run", fs, args, stdout, stderr); code >= 0 {
+		return nil, nil, code
 	}
 	argv := fs.Args()
 	if len(argv) == 0 {
-		fs.Usage()
-		return nil, nil, errors.New("no server command given after --")
+		return nil, nil, usageError(stderr, commandDoc("run"), "run: no server command given after --")
 	}
-	return f, argv, nil
+	if n, err := profile.ParseSize(f.maxMessage); err != nil || n < 1024 || n > 1<<30 {
+		return nil, nil, usageError(stderr, commandDoc("run"), "run: --max-message-size %q: want a size between 1KiB and 1GiB", f.maxMessage)
+	}
+	return f, argv, -1
 }
 
 func runCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	f, argv, err := parseRunFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		diag(stderr, "%v", err)
-		return 2
+	f, argv, code := parseRunFlags(args, stdout, stderr)
+	if code >= 0 {
+		return code
 	}
 	code, err := run(f, argv, stdin, stdout, stderr)
 	if err != nil {
 		diag(stderr, "%v", err)
-		return 1
+		return max(code, 1)
 	}
 	return code
 }
@@ -176,7 +168,7 @@ func serverEnding(proc *supervise.Process) string {
 
 func chooseProfile(flagValue string, argv []string) (*profile.Profile, error) {
 	if flagValue != "" {
-		return profile.Resolve(flagValue)
+		return resolveProfile(flagValue)
 	}
 	return profile.Select(argv)
 }
@@ -190,7 +182,7 @@ func openAudit(path, server, session string) (*audit.Log, error) {
 	}
 	l, err := audit.Open(path, server, session)
 	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
+		return nil, fmt.Errorf("audit log: %w (name a file this user can create or write with --audit-log FILE)", err)
 	}
 	return l, nil
 }

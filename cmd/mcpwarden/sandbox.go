@@ -45,7 +45,7 @@ func expandPaths(prof *profile.Profile, args []string) (sandboxPaths, error) {
 func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestEffort bool, eg *egressRun) (*exec.Cmd, []string, error) {
 	exe, err := exec.LookPath(argv[0])
 	if err != nil {
-		return nil, nil, fmt.Errorf("server command %q: %w", argv[0], err)
+		return nil, nil, fmt.Errorf("server command %q: %w (install it, or give its path after --)", argv[0], err)
 	}
 	if exe, err = filepath.Abs(exe); err != nil {
 		return nil, nil, fmt.Errorf("server command %q: %w", argv[0], err)

@@ -15,48 +15,6 @@ import (
 	"github.com/mcpwarden/mcpwarden/clientconfig"
 )
 
-const wrapUsage = `Usage:
-  mcpwarden wrap   [--client NAME|all] [--file PATH] [--project DIR] [--dry-run] [--mcpwarden PATH] [--best-effort]
-  mcpwarden unwrap [--client NAME|all] [--file PATH] [--project DIR] [--dry-run] [--mcpwarden PATH]
-
-wrap rewrites the configuration of MCP clients so that every stdio server
-runs as "mcpwarden run --profile NAME -- <its command and arguments>", NAME
-being the built-in profile that matches the server ("default", the strict
-one, when none does). Its env and every other key stay as they are; remote
-(http, sse) servers are left alone. An entry that already runs under
-mcpwarden is left alone, so wrapping twice changes nothing. Before its
-first change a file is copied to FILE` + clientconfig.BackupSuffix + `, with its mode.
-
-unwrap puts every server's own command back: byte for byte from the backup
-when the file is as wrap left it, else entry by entry, keeping later edits.
-
-Clients (NAME) and their files, user files unless --project:
-  claude-desktop  $XDG_CONFIG_HOME/Claude/claude_desktop_config.json, ~/Library/Application Support/Claude/...
-  claude-code     ~/.claude.json (mcpServers and projects.*.mcpServers); project: DIR/.mcp.json
-  cursor          ~/.cursor/mcp.json; project: DIR/.cursor/mcp.json
-  vscode          $XDG_CONFIG_HOME/Code/User/mcp.json, ~/Library/Application Support/Code/User/mcp.json;
-                  project: DIR/.vscode/mcp.json
-  windsurf        ~/.codeium/windsurf/mcp_config.json
-  codex           $CODEX_HOME/config.toml (~/.codex/config.toml); project: DIR/.codex/config.toml
-
-Flags:
-  --client NAME    the client whose files to change, or all (default all: every file that exists)
-  --file PATH      change this file instead (its client from --client, else guessed from its name)
-  --project DIR    change the project files of DIR instead of the user's files
-  --dry-run        print a unified diff of what would change, and write nothing
-  --mcpwarden PATH the mcpwarden command written into the entries (default: the absolute path of
-                   this program; "mcpwarden" to find it on the client's PATH)
-  --best-effort    (wrap) add --best-effort to each run line: start servers even where the kernel
-                   lacks a sandbox feature, with a warning (needed as root without a delegated cgroup)
-
-Examples:
-  mcpwarden wrap --dry-run                         what would change in every client's files
-  mcpwarden wrap --client claude-desktop           wrap Claude Desktop's servers
-  mcpwarden wrap --client vscode --project .       wrap the servers of ./.vscode/mcp.json
-  mcpwarden wrap --file ~/dotfiles/cursor-mcp.json --client cursor --mcpwarden mcpwarden
-  mcpwarden unwrap                                 undo wrap in every client's files
-`
-
 // wrapFlags are the options of "mcpwarden wrap" and "mcpwarden unwrap".
 type wrapFlags struct {
 	client, file, project, warden string
@@ -115,34 +73,34 @@ func wrapCommand(args []string, undo bool, stdout, stderr io.Writer) int {
 	return status
 }
 
+// wrapFlagSet is the flag set of "mcpwarden wrap" (undo false) or
+// "mcpwarden unwrap" (undo true), binding into f.
+func wrapFlagSet(undo bool, f *wrapFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(map[bool]string{false: "wrap", true: "unwrap"}[undo], flag.ContinueOnError)
+	fs.StringVar(&f.client, "client", "all", "the client whose files to change, a `NAME` or all: every file that exists")
+	fs.StringVar(&f.file, "file", "", "change the file at `PATH` instead (its client from --client, else guessed from its name)")
+	fs.StringVar(&f.project, "project", "", "change the project files of `DIR` instead of the user's files")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print a unified diff of what would change, and write nothing")
+	fs.StringVar(&f.warden, "mcpwarden", "", "the mcpwarden command written into the entries, a `PATH` (default: the absolute path of this program; \"mcpwarden\" to find it on the client's PATH)")
+	if !undo {
+		fs.BoolVar(&f.bestEffort, "best-effort", false, "add --best-effort to each run line: start servers even where the kernel lacks a sandbox feature, with a warning (needed as root without a delegated cgroup)")
+	}
+	return fs
+}
+
 func parseWrapFlags(args []string, undo bool, stdout, stderr io.Writer) (wrapFlags, int) {
 	var f wrapFlags
-	name := map[bool]string{false: "wrap", true: "unwrap"}[undo]
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&f.client, "client", "all", "")
-	fs.StringVar(&f.file, "file", "", "")
-	fs.StringVar(&f.project, "project", "", "")
-	fs.StringVar(&f.warden, "mcpwarden", "", "")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "")
-	if !undo {
-		fs.BoolVar(&f.bestEffort, "best-effort", false, "")
+	fs := wrapFlagSet(undo, &f)
+	name := fs.Name()
+	if code := parseFlags(name, fs, args, stdout, stderr); code >= 0 {
+		return f, code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, wrapUsage)
-			return f, 0
-		}
-		diag(stderr, "%s: %v (see mcpwarden %s --help)", name, err, name)
-		return f, 2
-	}
+	c := commandDoc(name)
 	if fs.NArg() > 0 {
-		diag(stderr, "%s takes no arguments, got %q (name a file with --file; see mcpwarden %s --help)", name, fs.Arg(0), name)
-		return f, 2
+		return f, usageError(stderr, c, "%s takes no arguments, got %q (name a file with --file PATH)", name, fs.Arg(0))
 	}
 	if f.file != "" && f.project != "" {
-		diag(stderr, "%s: give --file or --project, not both", name)
-		return f, 2
+		return f, usageError(stderr, c, "%s: give --file or --project, not both", name)
 	}
 	return f, -1
 }

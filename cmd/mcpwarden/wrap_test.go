@@ -181,11 +181,11 @@ func TestWrapCommandErrors(t *testing.T) {
 func TestWrapHelp(t *testing.T) {
 	for _, args := range [][]string{{"wrap", "--help"}, {"unwrap", "-h"}} {
 		code, out, _ := runCLI(t, args...)
-		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "mcpwarden wrap --dry-run") || !strings.Contains(out, "codex") {
+		if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "mcpwarden "+args[0]+" --dry-run") || !strings.Contains(out, "codex") {
 			t.Errorf("%q: %d\n%s", args, code, out)
 		}
 	}
-	if _, out, _ := runCLI(t, "help"); !strings.Contains(out, "mcpwarden wrap|unwrap") {
+	if _, out, _ := runCLI(t, "help"); !strings.Contains(out, "\n  wrap ") || !strings.Contains(out, "\n  unwrap ") {
 		t.Errorf("the usage does not list wrap:\n%s", out)
 	}
 }
