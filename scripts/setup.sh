@@ -73,6 +73,8 @@ system_packages() {
 		bubblewrap bwrap
 		hyperfine hyperfine
 		postgresql lib
+		zsh zsh
+		fish fish
 		chromium lib
 	EOF
 	# Node.js and npm are often newer than Debian's: install them only when
