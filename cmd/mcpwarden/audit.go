@@ -195,6 +195,15 @@ func (o *auditOptions) logFiles(stderr io.Writer) ([]string, int) {
 	return files, -1
 }
 
+// missingLogHint says where the logs are when a log named on the command
+// line does not exist.
+func missingLogHint(err error) string {
+	if !errors.Is(err, fs.ErrNotExist) {
+		return ""
+	}
+	return " (named logs are read as given; without them, every *.jsonl in --dir DIR, by default $XDG_STATE_HOME/mcpwarden)"
+}
+
 // globEscape quotes the metacharacters of a directory name for filepath.Glob.
 func globEscape(dir string) string {
 	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
@@ -352,7 +361,7 @@ func openSources(files []string, stderr io.Writer) ([]*source, int) {
 	for _, path := range files {
 		s, err := openSource(path)
 		if err != nil {
-			diag(stderr, "audit log: %v", err)
+			diag(stderr, "audit log: %v%s", err, missingLogHint(err))
 			status = 1
 			continue
 		}
@@ -502,7 +511,7 @@ func auditVerify(files, heads []string, stdout, stderr io.Writer) int {
 func verifyOne(path string, heads []string, stdout, stderr io.Writer) int {
 	f, err := openLog(path)
 	if err != nil {
-		diag(stderr, "audit log: %v", err)
+		diag(stderr, "audit log: %v%s", err, missingLogHint(err))
 		return 1
 	}
 	defer f.Close()

@@ -40,6 +40,17 @@ func resolveProfile(nameOrPath string) (*profile.Profile, error) {
 	return nil, fmt.Errorf("%w; %s", err, strings.Join(hints, "; "))
 }
 
+// missingFeatureHint adds what to do next to the error of a sandbox that
+// cannot start because the kernel lacks a feature the profile asks for:
+// see what is missing and how to get it, or start without it.
+func missingFeatureHint(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "--best-effort") || !strings.Contains(msg, " lacks ") && !strings.Contains(msg, " unavailable") {
+		return err
+	}
+	return fmt.Errorf("%w; \"mcpwarden check\" says what this kernel lacks and how to get it, and --best-effort starts the server without it, with a warning", err)
+}
+
 // builtinNames are the names of the built-in profiles.
 func builtinNames() ([]string, error) {
 	ps, err := profile.Builtins()

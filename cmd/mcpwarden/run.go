@@ -111,7 +111,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	defer eg.close()
 	cmd, warnings, err := sandboxCommand(prof, paths, argv, f.bestEffort, eg)
 	if err != nil {
-		return 1, err
+		return 1, missingFeatureHint(err)
 	}
 	for _, w := range warnings {
 		diag(stderr, "warning: %s", w)

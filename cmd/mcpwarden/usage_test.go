@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,8 @@ func TestErrorsSayWhatNext(t *testing.T) {
 		{[]string{"audit", "--dir", emptyDir, "stray"}, 2, []string{`unexpected argument "stray" (logs are given with --file FILE)`}},
 		{[]string{"audit", "--since", "yesterday"}, 2, []string{"--since: ", "(90m, 24h, 7d)", `"mcpwarden audit --help"`}},
 		{[]string{"audit", "summary", "--follow"}, 2, []string{"-follow", `"mcpwarden audit summary --help"`}},
+		{[]string{"audit", "--file", filepath.Join(emptyDir, "none.jsonl")}, 1, []string{"none.jsonl: no such file", "without them, every *.jsonl in --dir DIR"}},
+		{[]string{"audit", "verify", filepath.Join(emptyDir, "none.jsonl")}, 1, []string{"none.jsonl: no such file", "without them, every *.jsonl in --dir DIR"}},
 		{[]string{"audit", "verify", "--server", "x"}, 2, []string{"-server", `"mcpwarden audit verify --help"`}},
 
 		{[]string{"wrap", "--clinet", "cursor"}, 2, []string{"did you mean --client?", `"mcpwarden wrap --help"`}},
@@ -100,6 +103,26 @@ func TestErrorsSayWhatNext(t *testing.T) {
 		}
 		if out != "" {
 			t.Errorf("%q: stdout %q on an error", tc.args, out)
+		}
+	}
+}
+
+// TestMissingFeatureHint: a sandbox that cannot start for a feature the
+// kernel lacks says to look at check and names --best-effort; other
+// errors, and those that already say what to do, are left as they are.
+func TestMissingFeatureHint(t *testing.T) {
+	for msg, hinted := range map[string]bool{
+		"sandbox: the kernel's Landlock ABI 3 lacks TCP connect rules":                                       true,
+		"sandbox: Landlock is unavailable: disabled at boot (add lsm=landlock)":                              true,
+		"sandbox: the processes limit cannot be enforced (or pass --best-effort to start without the limit)": false,
+		`server command "x": exec: "x": executable file not found in $PATH`:                                  false,
+	} {
+		got := missingFeatureHint(errors.New(msg)).Error()
+		if !strings.HasPrefix(got, msg) {
+			t.Errorf("%q became %q", msg, got)
+		}
+		if has := strings.Contains(got, `"mcpwarden check" says what this kernel lacks`) && strings.Contains(got, "--best-effort starts"); has != hinted {
+			t.Errorf("%q: hint %v, want %v: %q", msg, has, hinted, got)
 		}
 	}
 }
