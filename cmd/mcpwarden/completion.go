@@ -174,7 +174,9 @@ _mcpwarden_parse() {
 	local w f skip=0
 	for w in "$@"; do
 		if ((skip)); then
+			# bash splits --flag=value at the =: the value follows it.
 			skip=0
+			[[ $w == = ]] && skip=1
 			continue
 		fi
 		if ((after >= 0)); then
@@ -187,6 +189,10 @@ _mcpwarden_parse() {
 			continue
 			;;
 		-*=*) continue ;;
+		=)
+			skip=1
+			continue
+			;;
 		-*)
 			f=${w#-}
 			f=${f#-}
@@ -273,6 +279,8 @@ _mcpwarden() {
 	local prog=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} prev=
 	local key npos first after kind
 	((COMP_CWORD > 1)) && prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# --flag=value reaches here as --flag, =, value.
+	[[ $prev == = ]] && ((COMP_CWORD > 2)) && prev=${COMP_WORDS[COMP_CWORD - 2]}
 	_mcpwarden_parse "${COMP_WORDS[@]:1:COMP_CWORD-1}"
 	kind=$(_mcpwarden_kind "$cur" "$prev")
 	COMPREPLY=()

@@ -139,6 +139,20 @@ func TestBashCompletion(t *testing.T) {
 		}
 		checkCompletions(t, "bash", tc.line, strings.Fields(string(out)), tc.want, tc.notWant)
 	}
+	// bash splits --flag=value at the "=", which COMP_WORDBREAKS holds.
+	for line, want := range map[string]string{
+		"mcpwarden run --profile = fi":                   "filesystem",
+		"mcpwarden wrap --client = cu":                   "cursor",
+		"mcpwarden run --profile = git --audit-log = my": "mylog.jsonl",
+		"mcpwarden audit --dir = . s":                    "summary",
+	} {
+		prog := `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _mcpwarden; printf '%s\n' "${COMPREPLY[@]}"`
+		cmd := exec.Command(bash, append([]string{"--norc", "--noprofile", "-c", prog, "bash", script}, strings.Split(line, " ")...)...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil || !slices.Contains(strings.Fields(string(out)), want) {
+			t.Errorf("bash: %q: %v %q, want %q", line, err, out, want)
+		}
+	}
 	// After run's "--" come the server's command and then its files.
 	cmd := exec.Command(bash, "--norc", "--noprofile", "-c",
 		`source "$1"; COMP_WORDS=(mcpwarden run -- ba); COMP_CWORD=3; _mcpwarden; printf '%s\n' "${COMPREPLY[@]}"`, "bash", script)
