@@ -74,6 +74,7 @@ func TestErrorsSayWhatNext(t *testing.T) {
 		{[]string{"audit", "verify", "--server", "x"}, 2, []string{"-server", `"mcpwarden audit verify --help"`}},
 
 		{[]string{"wrap", "--clinet", "cursor"}, 2, []string{"did you mean --client?", `"mcpwarden wrap --help"`}},
+		{[]string{"wrap", "--client", "cursr"}, 1, []string{`unknown client "cursr"`, `did you mean "cursor"?`}},
 		{[]string{"unwrap", "extra"}, 2, []string{`unwrap takes no arguments, got "extra"`}},
 
 		{[]string{"completion"}, 2, []string{"completion: want one shell", "usage: mcpwarden completion bash|zsh|fish"}},

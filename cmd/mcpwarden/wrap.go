@@ -142,7 +142,7 @@ func configFiles(f wrapFlags) ([]configFile, error) {
 	} else {
 		c, err := clientconfig.Lookup(f.client)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w%s", err, suggestion(f.client, clientconfig.ClientNames()))
 		}
 		chosen = []clientconfig.Client{c}
 	}
