@@ -26,7 +26,7 @@ func completionCommand(args []string, stdout, stderr io.Writer) int {
 	case "fish":
 		writeFishCompletion(stdout, root)
 	default:
-		return usageError(stderr, c, "completion: unknown shell %q (want bash, zsh or fish)%s", args[0], suggestion(args[0], shells))
+		return usageError(stderr, c, "completion: unknown shell %q (want bash, zsh or fish)%s", args[0], suggestion(args[0], shells()))
 	}
 	return 0
 }

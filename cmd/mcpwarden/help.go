@@ -49,7 +49,7 @@ const (
 )
 
 // shells are the shells "mcpwarden completion" writes a script for.
-var shells = []string{"bash", "zsh", "fish"}
+func shells() []string { return []string{"bash", "zsh", "fish"} }
 
 // words returns the fixed words a kind completes to, if it has any.
 func (k valueKind) words() []string {
@@ -57,7 +57,7 @@ func (k valueKind) words() []string {
 	case valueClient:
 		return append(clientconfig.ClientNames(), "all")
 	case valueShell:
-		return shells
+		return shells()
 	case valueDecision:
 		return []string{"allow", "deny"}
 	case valueEvent:
