@@ -59,11 +59,11 @@ func Start(cmd *exec.Cmd, stderr io.Writer) (p *Process, stdin io.WriteCloser, s
 		outR.Close()
 		return nil, nil, nil, fmt.Errorf("starting %q: %w", cmd.Args[0], err)
 	}
-	// Fd puts the pipes in blocking mode: a read then waits in the kernel
-	// and wakes the moment the server writes, instead of going through
-	// the runtime's poller, which costs two more wake-ups per message.
-	inW.Fd()
-	outR.Fd()
+	// The pipes stay with the runtime's poller: a goroutine waiting on
+	// one parks instead of holding a thread blocked in read(2), which the
+	// runtime's monitor would keep retaking every 20 µs. Measured with
+	// BenchmarkCallProxied pinned to one CPU, blocking pipes and stdio
+	// cost about 4% more per call.
 	p = &Process{cmd: cmd, done: make(chan struct{})}
 	go p.wait()
 	return p, inW, outR, nil
@@ -156,4 +156,24 @@ func (p *Process) Describe() string {
 		return fmt.Sprintf("exited with status %d (killed by signal %d, %v)", code, int(sig), sig)
 	}
 	return fmt.Sprintf("exited with status %d", code)
+}
+
+// Pollable returns f, one of the process's standard files (fd), as a file
+// served by the runtime's poller when it is a pipe or a socket (what an MCP
+// client hands a stdio server), so that waiting for the client costs no
+// blocked thread either. The descriptor is set non-blocking, which its
+// other holders see too: that is why a terminal, which a shell shares, is
+// left as it is.
+func Pollable(f *os.File, fd int) *os.File {
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil {
+		return f
+	}
+	if kind := st.Mode & syscall.S_IFMT; kind != syscall.S_IFIFO && kind != syscall.S_IFSOCK {
+		return f
+	}
+	if syscall.SetNonblock(fd, true) != nil {
+		return f
+	}
+	return os.NewFile(uintptr(fd), f.Name())
 }

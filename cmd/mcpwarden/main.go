@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/mcpwarden/mcpwarden/sandbox"
+	"github.com/mcpwarden/mcpwarden/supervise"
 )
 
 // version is the release of mcpwarden; set with -ldflags "-X main.version=..." by releases.
@@ -32,7 +33,7 @@ func main() {
 	if sandbox.IsInit(os.Args) {
 		os.Exit(sandbox.InitMain())
 	}
-	os.Exit(dispatch(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(dispatch(os.Args[1:], supervise.Pollable(os.Stdin, 0), supervise.Pollable(os.Stdout, 1), os.Stderr))
 }
 
 func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
