@@ -29,7 +29,6 @@ func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsont
 			return nil, nil, fmt.Errorf("the result of %s is %d bytes, more than the profile's max_result_size of %d", target, len(result), limit)
 		}
 	}
-	hide := c.stripHidden && mayHide(result)
 	mode := "off"
 	if carriesData(method) {
 		mode = c.secrets
@@ -37,8 +36,53 @@ func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsont
 			mode = c.secretMode(target)
 		}
 	}
+	out, notes, found, err := c.guardStrings(result, mode, binaryMembers)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(found) > 0 && mode == "block" {
+		return nil, nil, fmt.Errorf("the result of %s carries a secret (%s) and the profile blocks such results", target, strings.Join(found, ", "))
+	}
+	return out, notes, nil
+}
+
+// GuardServerMessage applies the same guards to the params of a request
+// or notification the server sends the client. Those reach the model
+// too: a sampling/createMessage request is a prompt for the client's
+// model, an elicitation/create message and a log message are shown to
+// the user, and a progress message may be read back. Hidden text is
+// stripped from all of them; secrets (under [guards] secrets) are looked
+// for in the three that carry free text of the server's choosing. An
+// error means the message must not reach the client.
+func (c *Calls) GuardServerMessage(method string, params jsontext.Value) (jsontext.Value, []string, error) {
+	mode := "off"
+	switch method {
+	case "sampling/createMessage", "elicitation/create", "notifications/message":
+		mode = c.secrets
+	}
+	binary := binaryMembers
+	if method == "notifications/message" {
+		binary = nil // its data member is the log text, not base64
+	}
+	out, notes, found, err := c.guardStrings(params, mode, binary)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(found) > 0 && mode == "block" {
+		return nil, nil, fmt.Errorf("the server's %s carries a secret (%s) and the profile blocks such messages", method, strings.Join(found, ", "))
+	}
+	return out, notes, nil
+}
+
+// guardStrings strips hidden text (when the profile does) and redacts
+// secrets (unless mode is "off") in every string of v but those of the
+// binary members, in one pass. It returns v itself when nothing changed,
+// notes on what changed, and the kinds of secrets found.
+func (c *Calls) guardStrings(v jsontext.Value, mode string, binary map[string]bool) (jsontext.Value, []string, []string, error) {
+	result := v
+	hide := c.stripHidden && mayHide(result)
 	if !hide && mode == "off" {
-		return result, nil, nil
+		return result, nil, nil, nil
 	}
 	var stripped, found []string
 	out, changed, err := rewriteStrings(result, func(member, s string) (string, bool) {
@@ -49,7 +93,7 @@ func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsont
 				stripped, changed = append(stripped, what), true
 			}
 		}
-		if mode != "off" && !binaryMembers[member] {
+		if mode != "off" && !binary[member] {
 			var red bool
 			s, red = c.redactString(s, &found)
 			changed = changed || red
@@ -57,22 +101,19 @@ func (c *Calls) GuardResult(target, method string, result jsontext.Value) (jsont
 		return s, changed
 	}, c.scratch)
 	if err != nil {
-		return nil, nil, err
-	}
-	if len(found) > 0 && mode == "block" {
-		return nil, nil, fmt.Errorf("the result of %s carries a secret (%s) and the profile blocks such results", target, strings.Join(found, ", "))
+		return nil, nil, nil, err
 	}
 	if !changed {
-		return result, nil, nil
+		return result, nil, found, nil
 	}
 	var notes []string
 	if len(stripped) > 0 {
 		notes = append(notes, "hidden text stripped: "+strings.Join(dedupe(stripped), "; "))
 	}
 	if len(found) > 0 {
-		notes = append(notes, "secrets redacted from the result: "+strings.Join(found, ", "))
+		notes = append(notes, "secrets redacted: "+strings.Join(found, ", "))
 	}
-	return out, notes, nil
+	return out, notes, found, nil
 }
 
 // carriesData reports the methods whose results carry text from the

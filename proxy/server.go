@@ -3,8 +3,10 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/audit"
 	"github.com/mcpwarden/mcpwarden/filter"
 	"github.com/mcpwarden/mcpwarden/jsonrpc"
 )
@@ -78,12 +80,18 @@ func (p *Proxy) fromServerMsg(m *jsonrpc.Message) {
 	case jsonrpc.Response:
 		p.serverResponse(m)
 	case jsonrpc.Request:
+		out, err := p.guardFromServer(m)
+		if err != nil {
+			p.diag("refused the server's %s: %v", m.Method, err)
+			p.toServer(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: "+err.Error(), nil))
+			return
+		}
 		c := &call{id: m.ID, method: m.Method}
 		if !p.fromServer.Add(m.ID, c) {
 			p.toServer(jsonrpc.ErrorResponse(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with this id is already in flight", nil))
 			return
 		}
-		p.toClient(m.Raw)
+		p.toClient(out)
 	case jsonrpc.Notification:
 		switch m.Method {
 		case "notifications/cancelled":
@@ -97,8 +105,39 @@ func (p *Proxy) fromServerMsg(m *jsonrpc.Message) {
 				}
 			}
 		}
-		p.toClient(m.Raw)
+		out, err := p.guardFromServer(m)
+		if err != nil {
+			p.diag("dropped the server's %s: %v", m.Method, err)
+			return
+		}
+		p.toClient(out)
 	}
+}
+
+// guardFromServer applies the result guards to the params of a request or
+// notification from the server (see filter.Calls.GuardServerMessage) and
+// returns the message to forward: the server's bytes when nothing
+// changed. What was changed is recorded in the audit log.
+func (p *Proxy) guardFromServer(m *jsonrpc.Message) ([]byte, error) {
+	if p.cfg.Calls == nil || m.Params == nil {
+		return m.Raw, nil
+	}
+	out, notes, err := p.cfg.Calls.GuardServerMessage(m.Method, m.Params)
+	if err != nil {
+		_ = p.record(audit.Record{Event: audit.EventGuard, Method: m.Method, RequestID: m.ID.Raw(), Reason: err.Error()})
+		return nil, err
+	}
+	if len(notes) > 0 {
+		_ = p.record(audit.Record{Event: audit.EventGuard, Method: m.Method, RequestID: m.ID.Raw(),
+			Reason: "from the server: " + strings.Join(notes, "; ")})
+	}
+	if sameBytes(out, m.Params) {
+		return m.Raw, nil
+	}
+	if m.Kind == jsonrpc.Request {
+		return jsonrpc.RequestMessage(m.ID, m.Method, out), nil
+	}
+	return jsonrpc.NotificationMessage(m.Method, out), nil
 }
 
 func (p *Proxy) serverResponse(m *jsonrpc.Message) {
