@@ -12,6 +12,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/pathguard"
 	"github.com/mcpwarden/mcpwarden/profile"
+	"github.com/mcpwarden/mcpwarden/sanitize"
 	"github.com/mcpwarden/mcpwarden/secrets"
 	"github.com/mcpwarden/mcpwarden/urlguard"
 )
@@ -329,8 +330,19 @@ func (c *Calls) RedactArgs(tool string, args jsontext.Value) (jsontext.Value, []
 func (c *Calls) redact(v jsontext.Value) (jsontext.Value, []string, error) {
 	var found []string
 	out, _, err := RewriteStrings(v, func(_, s string) (string, bool) {
-		red, ok := c.redactString(s, &found)
-		return red, ok
+		if red, ok := c.redactString(s, &found); ok {
+			return red, true
+		}
+		// A secret split by invisible characters (zero-width spaces,
+		// tag characters, escapes) is whole again for whoever strips
+		// them: it is looked for in the visible text too, and then the
+		// visible text, redacted, is what is kept.
+		if clean, rep := sanitize.String(s); !rep.Clean() {
+			if red, ok := c.redactString(clean, &found); ok {
+				return red, true
+			}
+		}
+		return s, false
 	})
 	return out, found, err
 }

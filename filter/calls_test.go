@@ -244,6 +244,31 @@ func TestSecretsInArgsAndResults(t *testing.T) {
 	}
 }
 
+// A secret split by invisible characters is still found in arguments:
+// whoever receives it has only to strip them.
+func TestSecretsSplitByHiddenCharacters(t *testing.T) {
+	c := mustCalls(t, CallsConfig{Secrets: "redact", Rules: []profile.ToolRule{{Name: "strict", Secrets: "block"}}})
+	for name, split := range map[string]string{
+		"zero-width space": fakeToken[:8] + "\\u200b" + fakeToken[8:],
+		"soft hyphen":      fakeToken[:8] + "\\u00ad" + fakeToken[8:20] + "\\u00ad" + fakeToken[20:],
+		"tag character":    fakeToken[:4] + "\\udb40\\udc20" + fakeToken[4:],
+		"escape sequence":  fakeToken[:10] + "\\u001b[0m" + fakeToken[10:],
+	} {
+		args := jsontext.Value(`{"url":"https://x.example/?q=` + split + `"}`)
+		out, found, err := c.RedactArgs("send", args)
+		if err != nil || len(found) != 1 || !strings.Contains(string(out), "[REDACTED:github-pat]") {
+			t.Errorf("%s: redact gave %s %v %v", name, out, found, err)
+		}
+		if _, _, err := c.RedactArgs("strict", args); err == nil {
+			t.Errorf("%s: block mode let the split secret through", name)
+		}
+	}
+	plain := jsontext.Value(`{"text":"caf\u00e9 \u200b nothing secret"}`)
+	if out, found, err := c.RedactArgs("send", plain); err != nil || len(found) != 0 || string(out) != string(plain) {
+		t.Errorf("plain text with a hidden character changed: %s %v %v", out, found, err)
+	}
+}
+
 // GuardResult strips hidden text from every result, with the secrets in
 // the same pass, and leaves results that cannot hold any untouched.
 func TestGuardResultHiddenText(t *testing.T) {
