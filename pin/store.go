@@ -215,9 +215,19 @@ func (s *Store) Check(tools []Tool) ([]Verdict, error) {
 // returns the names accepted, sorted. Naming a tool with nothing pending is
 // an error, and then nothing is accepted.
 //
-// What is accepted is the pending definition in the file at the time of
-// the call; a server may have replaced it since the user last looked.
+// A name may carry the digest of the definition the user reviewed, as
+// "TOOL@sha256:..." (the digest [Store.Pending]'s definitions have, which
+// `mcpwarden pin show` prints): the server may have replaced the pending
+// definition since the user looked, and then nothing is accepted. A bare
+// name accepts the pending definition in the file at the time of the call.
 func (s *Store) Accept(names ...string) ([]string, error) {
+	names = slices.Clone(names)
+	want := map[string]string{}
+	for i, name := range names {
+		if at := strings.LastIndexByte(name, '@'); at > 0 && isDigest(name[at+1:]) {
+			names[i], want[name[:at]] = name[:at], name[at+1:]
+		}
+	}
 	var accepted []string
 	err := s.update(func(st *fileState) (bool, error) {
 		accepted = nil
@@ -235,6 +245,10 @@ func (s *Store) Accept(names ...string) ([]string, error) {
 				}
 				if e.Pending == nil {
 					return false, fmt.Errorf("pin: tool %q of server %q has no pending change", name, s.server)
+				}
+				if d, ok := want[name]; ok && d != e.Pending.Hash {
+					return false, fmt.Errorf("pin: the pending definition of tool %q of server %q changed since it was shown (you reviewed %s, pending now is %s): review it again with mcpwarden pin show %s",
+						name, s.server, d, e.Pending.Hash, s.server)
 				}
 				if !slices.Contains(accepted, name) {
 					accepted = append(accepted, name)

@@ -213,7 +213,11 @@ func pinShow(s *pin.Store, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "  warning: %s\n", f)
 		}
 	}
-	fmt.Fprintf(stdout, "\naccept with: mcpwarden pin accept %s [TOOL...]\n", server)
+	fmt.Fprintf(stdout, "\naccept what you reviewed with: mcpwarden pin accept %s", server)
+	for _, v := range pending {
+		fmt.Fprintf(stdout, " %s@%s", pin.EscapeText(v.Name), pin.Digest(v.New))
+	}
+	fmt.Fprintln(stdout)
 	return 0
 }
 

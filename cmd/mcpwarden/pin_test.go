@@ -61,7 +61,7 @@ func TestPinCommand(t *testing.T) {
 		"warning: sensitive path at /description",
 		"tool \"exec\": new",
 		`Run \u001B[2J it.`,
-		"accept with: mcpwarden pin accept fs",
+		"accept what you reviewed with: mcpwarden pin accept fs ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
@@ -74,8 +74,16 @@ func TestPinCommand(t *testing.T) {
 	if code, _, errs := runPin(t, "accept", "--dir", dir, "fs", "write"); code != 1 || !strings.Contains(errs, "no pending change") {
 		t.Errorf("accept of a pinned tool: %d %q", code, errs)
 	}
-	if code, out, _ := runPin(t, "accept", "--dir", dir, "fs", "exec"); code != 0 || out != "accepted exec of server fs\n" {
-		t.Errorf("accept exec: %d %q", code, out)
+	// The line show ends with names each tool with the digest reviewed.
+	reviewed := regexp.MustCompile(`exec@sha256:[0-9a-f]{64}`).FindString(out)
+	if reviewed == "" {
+		t.Fatalf("show names no exec@digest:\n%s", out)
+	}
+	if code, _, errs := runPin(t, "accept", "--dir", dir, "fs", "exec@sha256:"+strings.Repeat("0", 64)); code != 1 || !strings.Contains(errs, "changed since it was shown") {
+		t.Errorf("accept of a digest not pending: %d %q", code, errs)
+	}
+	if code, out, _ := runPin(t, "accept", "--dir", dir, "fs", reviewed); code != 0 || out != "accepted exec of server fs\n" {
+		t.Errorf("accept %s: %d %q", reviewed, code, out)
 	}
 	if code, out, _ := runPin(t, "accept", "--dir", dir, "fs"); code != 0 || out != "accepted read of server fs\n" {
 		t.Errorf("accept all: %d %q", code, out)

@@ -56,7 +56,7 @@ func TestErrorsSayWhatNext(t *testing.T) {
 		{[]string{"profile", "validate"}, 2, []string{"profile validate: no FILE given"}},
 		{[]string{"profile", "show", "filesytem"}, 1, []string{`did you mean "filesystem"?`}},
 
-		{[]string{"pin"}, 2, []string{"pin: no command given", "usage: mcpwarden pin accept [flags] SERVER [TOOL...]"}},
+		{[]string{"pin"}, 2, []string{"pin: no command given", "usage: mcpwarden pin accept [flags] SERVER [TOOL[@DIGEST]...]"}},
 		{[]string{"pin", "acept", "fs"}, 2, []string{`unknown pin command "acept"; did you mean "accept"?`}},
 		{[]string{"pin", "show", "--dir", pins}, 2, []string{"pin show: no SERVER given (mcpwarden pin list shows the servers with pins)", `"mcpwarden pin show --help"`}},
 		{[]string{"pin", "forget", "--dir", pins, "a", "b"}, 2, []string{`pin forget: too many arguments, from "b" on`}},
