@@ -106,24 +106,14 @@ func SeccompArgumentRules() []string {
 // kernel releases, so programs take their fallback path.
 const futureSyscalls = 64
 
-// installSeccomp loads the sandbox's seccomp filter into every thread of
-// the calling process, with no_new_privs set. extraDeny names further
-// syscalls (from the profile) to fail with EPERM; an unknown name is an
-// error naming it. The filter also binds the init, so extraDeny must not
-// name what the init needs to start and reap the server (execve, clone,
-// wait4, kill, futex and the like): start-up then fails. Nor should it
-// name what the server's runtime needs: node, for one, aborts without
-// uname.
-func installSeccomp(extraDeny []string) error {
-	prog, err := compileSeccomp(extraDeny)
-	if err != nil {
-		return err
-	}
-	return loadSeccomp(prog)
-}
-
-// compileSeccomp builds the filter installSeccomp loads and returns it as
-// the kernel takes it: struct sock_filter entries in the host's byte order.
+// compileSeccomp builds the sandbox's seccomp filter and returns it as the
+// kernel takes it (struct sock_filter entries in the host's byte order),
+// for loadSeccomp. extraDeny names further syscalls (from the profile) to
+// fail with EPERM; an unknown name is an error naming it. The filter also
+// binds the init, so extraDeny must not name what the init needs to start
+// and reap the server (execve, clone, wait4, kill, futex and the like):
+// start-up then fails. Nor should it name what the server's runtime
+// needs: node, for one, aborts without uname.
 func compileSeccomp(extraDeny []string) ([]byte, error) {
 	filter, err := newSeccompFilter(extraDeny)
 	if err != nil {
@@ -186,7 +176,7 @@ func loadSeccomp(prog []byte) error {
 // bpfMaxInstructions is BPF_MAXINSNS, the longest program the kernel loads.
 const bpfMaxInstructions = 4096
 
-// newSeccompFilter builds the filter installSeccomp loads.
+// newSeccompFilter builds the filter compileSeccomp exports.
 func newSeccompFilter(extraDeny []string) (*seccomp.ScmpFilter, error) {
 	extra, err := resolveSyscalls(extraDeny)
 	if err != nil {

@@ -611,3 +611,13 @@ func TestHelperSeccompForeignABI(t *testing.T) {
 
 // futexWakePrivate is FUTEX_WAKE|FUTEX_PRIVATE_FLAG.
 const futexWakePrivate = 1 | 128
+
+// installSeccomp compiles and loads the filter into the calling process,
+// as the caller and the init do between them.
+func installSeccomp(extraDeny []string) error {
+	prog, err := compileSeccomp(extraDeny)
+	if err != nil {
+		return err
+	}
+	return loadSeccomp(prog)
+}
