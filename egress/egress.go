@@ -257,6 +257,29 @@ func (c *client) handshakeDone() {
 	_ = c.conn.SetDeadline(time.Time{})
 }
 
+// open checks host:port against the policy and connects to one of the
+// checked addresses, both within the handshake's deadline, and fills in
+// rec's destination, verdict, address and reason. The error wraps
+// [ErrRefused] when the policy refused.
+func (s *Server) open(host string, port uint16, start time.Time, rec *Record) (net.Conn, Target, error) {
+	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
+	defer cancel()
+	t, err := s.cfg.Policy.Check(ctx, host, port)
+	rec.Host, rec.Port = t.Host, t.Port
+	if err != nil {
+		rec.Reason = err.Error()
+		return nil, t, err
+	}
+	rec.Allowed = true
+	up, addr, err := s.dial(ctx, t)
+	if err != nil {
+		rec.Reason = err.Error()
+		return nil, t, err
+	}
+	rec.Addr = addr
+	return up, t, nil
+}
+
 // dial connects to one of t's checked addresses, in order, within the
 // handshake's deadline.
 func (s *Server) dial(ctx context.Context, t Target) (net.Conn, netip.Addr, error) {

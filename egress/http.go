@@ -3,7 +3,6 @@ package egress
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcpwarden/mcpwarden/urlguard"
 )
 
 // serveHTTP serves a CONNECT request or forwards one absolute-form HTTP
@@ -44,24 +45,12 @@ func (s *Server) serveConnect(cl *client, req *http.Request, start time.Time) Re
 		refuse(cl.conn, http.StatusBadRequest, rec.Reason)
 		return rec
 	}
-	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
-	defer cancel()
-	t, err := s.cfg.Policy.Check(ctx, host, port)
-	rec.Host, rec.Port = t.Host, t.Port
+	up, _, err := s.open(host, port, start, &rec)
 	if err != nil {
-		rec.Reason = err.Error()
-		refuse(cl.conn, http.StatusForbidden, rec.Reason)
-		return rec
-	}
-	rec.Allowed = true
-	up, addr, err := s.dial(ctx, t)
-	if err != nil {
-		rec.Reason = err.Error()
-		refuse(cl.conn, dialStatus(err), rec.Reason)
+		refuse(cl.conn, openStatus(err), rec.Reason)
 		return rec
 	}
 	defer up.Close()
-	rec.Addr = addr
 	if _, err := cl.conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n")); err != nil {
 		rec.Reason = "answering the client: " + describe(err)
 		return rec
@@ -104,24 +93,12 @@ func (s *Server) serveForward(cl *client, req *http.Request, start time.Time) (r
 		refuse(cl.conn, http.StatusBadRequest, rec.Reason)
 		return rec
 	}
-	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
-	defer cancel()
-	t, err := s.cfg.Policy.Check(ctx, host, port)
-	rec.Host, rec.Port = t.Host, t.Port
+	up, t, err := s.open(host, port, start, &rec)
 	if err != nil {
-		rec.Reason = err.Error()
-		refuse(cl.conn, http.StatusForbidden, rec.Reason)
-		return rec
-	}
-	rec.Allowed = true
-	up, addr, err := s.dial(ctx, t)
-	if err != nil {
-		rec.Reason = err.Error()
-		refuse(cl.conn, dialStatus(err), rec.Reason)
+		refuse(cl.conn, openStatus(err), rec.Reason)
 		return rec
 	}
 	defer up.Close()
-	rec.Addr = addr
 	cl.handshakeDone()
 	// The whole exchange gets the idle timeout: the connection serves one
 	// request, so it cannot idle legitimately for longer.
@@ -239,8 +216,8 @@ func rawHostHeaders(raw []byte) ([]string, error) {
 
 // sameHost compares two hosts as the policy will read them.
 func sameHost(a, b string) bool {
-	na, errA := normalizeForCompare(a)
-	nb, errB := normalizeForCompare(b)
+	na, errA := urlguard.NormalizeHost(a)
+	nb, errB := urlguard.NormalizeHost(b)
 	return errA == nil && errB == nil && na == nb
 }
 
@@ -274,10 +251,13 @@ func splitAuthority(a string, defPort uint16) (host string, port uint16, err err
 	return h, uint16(n), nil
 }
 
-// dialStatus is the status that reports a failed connection.
-func dialStatus(err error) int {
+// openStatus is the status that reports a refused or failed connection.
+func openStatus(err error) int {
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
+	switch {
+	case errors.Is(err, ErrRefused):
+		return http.StatusForbidden
+	case errors.As(err, &ne) && ne.Timeout():
 		return http.StatusGatewayTimeout
 	}
 	return http.StatusBadGateway

@@ -193,9 +193,3 @@ func (r *recorder) checked(host string) []netip.Addr {
 	}
 	return nil
 }
-
-// normalizeForCompare is the host in normal form, for comparing two
-// spellings.
-func normalizeForCompare(host string) (string, error) {
-	return urlguard.NormalizeHost(host)
-}

@@ -1,7 +1,6 @@
 package egress
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -48,24 +47,12 @@ func (s *Server) serveSOCKS(cl *client, start time.Time) Record {
 		}
 		return rec
 	}
-	ctx, cancel := context.WithDeadline(s.ctx, start.Add(s.cfg.HandshakeTimeout))
-	defer cancel()
-	t, err := s.cfg.Policy.Check(ctx, host, port)
-	rec.Host, rec.Port = t.Host, t.Port
+	up, _, err := s.open(host, port, start, &rec)
 	if err != nil {
-		rec.Reason = err.Error()
-		socksReply(cl.conn, socksNotAllowed)
-		return rec
-	}
-	rec.Allowed = true
-	up, addr, err := s.dial(ctx, t)
-	if err != nil {
-		rec.Reason = err.Error()
-		socksReply(cl.conn, socksDialCode(err))
+		socksReply(cl.conn, socksOpenCode(err))
 		return rec
 	}
 	defer up.Close()
-	rec.Addr = addr
 	if err := socksReply(cl.conn, socksSucceeded); err != nil {
 		rec.Reason = "answering the client: " + describe(err)
 		return rec
@@ -150,10 +137,12 @@ func socksReply(c net.Conn, code byte) error {
 	return err
 }
 
-// socksDialCode maps a failure to connect to a reply code.
-func socksDialCode(err error) byte {
+// socksOpenCode maps a refused or failed connection to a reply code.
+func socksOpenCode(err error) byte {
 	var ne net.Error
 	switch {
+	case errors.Is(err, ErrRefused):
+		return socksNotAllowed
 	case errors.As(err, &ne) && ne.Timeout():
 		return socksTTLExpired
 	case errors.Is(err, syscall.ECONNREFUSED):
