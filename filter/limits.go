@@ -17,8 +17,8 @@ type Session struct {
 	c        *Calls
 	mu       sync.Mutex
 	server   *usage
-	tools    map[string]*usage // by folded name, for tools with a rule
-	approved map[string]bool   // folded names approved once-per-session
+	tools    map[*toolRule]*usage // for tools with a rule
+	approved map[*toolRule]bool   // tools approved once-per-session
 }
 
 // usage is the state of one set of limits.
@@ -44,9 +44,9 @@ func newUsage(what string, l profile.CallLimits) *usage {
 
 // NewSession starts the state of one session.
 func (c *Calls) NewSession() *Session {
-	s := &Session{c: c, server: newUsage("the server's", c.limits), tools: map[string]*usage{}, approved: map[string]bool{}}
-	for key, r := range c.rules {
-		s.tools[key] = newUsage(r.name+"'s", r.limits)
+	s := &Session{c: c, server: newUsage("the server's", c.limits), tools: map[*toolRule]*usage{}, approved: map[*toolRule]bool{}}
+	for _, r := range c.rules {
+		s.tools[r] = newUsage(r.name+"'s", r.limits)
 	}
 	return s
 }
@@ -59,7 +59,9 @@ func (s *Session) Admit(tool string, now time.Time) (release func(), err *CallEr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	scopes := []*usage{s.server}
-	if u := s.tools[foldKey(tool)]; u != nil {
+	// Keyed by rule, found by Calls.rule: no name folding for a profile
+	// without tool rules.
+	if u := s.tools[s.c.rule(tool)]; u != nil {
 		scopes = append(scopes, u)
 	}
 	for _, u := range scopes {
@@ -124,22 +126,26 @@ func (c *Calls) MaxResultSize(tool string) int64 {
 // person now: always for "always", and for "once-per-session" until the
 // first approval.
 func (s *Session) NeedsApproval(tool string) bool {
-	switch s.c.Approval(tool) {
+	r := s.c.rule(tool)
+	if r == nil {
+		return false
+	}
+	switch r.approval {
 	case "always":
 		return true
 	case "once-per-session":
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return !s.approved[foldKey(tool)]
+		return !s.approved[r]
 	}
 	return false
 }
 
 // Approved records that a person approved a call of tool.
 func (s *Session) Approved(tool string) {
-	if s.c.Approval(tool) == "once-per-session" {
+	if r := s.c.rule(tool); r != nil && r.approval == "once-per-session" {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.approved[foldKey(tool)] = true
+		s.approved[r] = true
 	}
 }
