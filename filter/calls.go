@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/pathguard"
@@ -329,7 +330,7 @@ func (c *Calls) RedactArgs(tool string, args jsontext.Value) (jsontext.Value, []
 // rules that matched.
 func (c *Calls) redact(v jsontext.Value) (jsontext.Value, []string, error) {
 	var found []string
-	out, _, err := RewriteStrings(v, func(_, s string) (string, bool) {
+	out, _, err := rewriteStrings(v, func(_, s string) (string, bool) {
 		if red, ok := c.redactString(s, &found); ok {
 			return red, true
 		}
@@ -343,7 +344,7 @@ func (c *Calls) redact(v jsontext.Value) (jsontext.Value, []string, error) {
 			}
 		}
 		return s, false
-	})
+	}, c.scratch)
 	return out, found, err
 }
 
@@ -358,5 +359,14 @@ func (c *Calls) redactString(s string, found *[]string) (string, bool) {
 	return red, len(fs) > 0
 }
 
-// foldKey is the folded spelling of a name as a map key.
-func foldKey(s string) string { return string(fold(s)) }
+// foldKey is the folded spelling of a name as a map key. ASCII folds
+// byte by byte to lower case, so a name in lower-case ASCII, the common
+// spelling of tool and member names, is its own key and is not copied.
+func foldKey(s string) string {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b >= utf8.RuneSelf || 'A' <= b && b <= 'Z' {
+			return string(fold(s))
+		}
+	}
+	return s
+}

@@ -79,13 +79,12 @@ func (c *Calls) GuardServerMessage(method string, params jsontext.Value) (jsonte
 // binary members, in one pass. It returns v itself when nothing changed,
 // notes on what changed, and the kinds of secrets found.
 func (c *Calls) guardStrings(v jsontext.Value, mode string, binary map[string]bool) (jsontext.Value, []string, []string, error) {
-	result := v
-	hide := c.stripHidden && mayHide(result)
+	hide := c.stripHidden && mayHide(v)
 	if !hide && mode == "off" {
-		return result, nil, nil, nil
+		return v, nil, nil, nil
 	}
 	var stripped, found []string
-	out, changed, err := rewriteStrings(result, func(member, s string) (string, bool) {
+	out, changed, err := rewriteStrings(v, func(member, s string) (string, bool) {
 		changed := false
 		if hide {
 			var what string
@@ -104,7 +103,7 @@ func (c *Calls) guardStrings(v jsontext.Value, mode string, binary map[string]bo
 		return nil, nil, nil, err
 	}
 	if !changed {
-		return result, nil, found, nil
+		return v, nil, found, nil
 	}
 	var notes []string
 	if len(stripped) > 0 {
