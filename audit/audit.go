@@ -205,13 +205,16 @@ func (s *fileSink) Write(p []byte) (int, error) {
 	s.buf = append(s.buf, body...)
 	s.buf = append(s.buf, hashMember...)
 	s.buf = hex.AppendEncode(s.buf, sum[:])
+	at := len(s.buf) - hashHexLen
 	s.buf = append(s.buf, "\"}\n"...)
 	if len(s.buf) > MaxLineBytes {
 		s.err = fmt.Errorf("record of %d bytes is longer than the %d bytes a line may hold", len(s.buf), MaxLineBytes)
 		return len(p), nil
 	}
 	s.n, s.err = s.file.Write(s.buf)
-	s.hash = hex.EncodeToString(sum[:])
+	// The line already holds the hash in hex; encoding the sum again
+	// would cost a second encoding and allocation on every record.
+	s.hash = string(s.buf[at : at+hashHexLen])
 	return len(p), nil
 }
 
@@ -334,7 +337,10 @@ func (l *Log) Write(r Record) error {
 	}
 	// The time is taken under the lock so that lines are in time order,
 	// also across processes.
-	ev.Str("time", time.Now().UTC().Format(time.RFC3339Nano))
+	// Appending into a buffer on the stack spares the string Format
+	// would allocate; Bytes writes it as the same JSON string.
+	var tb [len(time.RFC3339Nano)]byte
+	ev.Bytes("time", time.Now().UTC().AppendFormat(tb[:0], time.RFC3339Nano))
 	fields(ev, l.server, l.session, &r, args)
 	ev.Str("prev", prev)
 	l.sink.lead, l.sink.err = torn, nil
