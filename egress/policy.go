@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/mcpwarden/mcpwarden/urlguard"
 )
@@ -17,11 +16,10 @@ import (
 // Policy decides which destinations the proxy connects to, and to which
 // addresses. It is immutable and safe for concurrent use.
 type Policy struct {
-	// ports maps each port named in allow_hosts to the host globs allowed
-	// on it.
-	ports        map[uint16][]string
-	allowPrivate []netip.Prefix
-	res          urlguard.Resolver
+	// checkers holds, for each port named in allow_hosts, the URL rule
+	// of the hosts allowed on it, compiled once; its resolver records
+	// each answer in the recorder of the check's context.
+	checkers map[uint16]*urlguard.Checker
 }
 
 // ErrRefused wraps every refusal by the policy, for errors.Is; the
@@ -37,10 +35,10 @@ var ErrRefused = errors.New("refused")
 // normalised as [urlguard.NormalizeHost] does, so case, a trailing dot,
 // international spellings and IP spellings do not matter.
 func NewPolicy(allowHosts, allowPrivate []string, res urlguard.Resolver) (*Policy, error) {
-	p := &Policy{ports: map[uint16][]string{}, res: res}
-	if p.res == nil {
-		p.res = net.DefaultResolver
+	if res == nil {
+		res = net.DefaultResolver
 	}
+	ports := map[uint16][]string{}
 	for i, hp := range allowHosts {
 		host, portText, err := net.SplitHostPort(hp)
 		if err != nil {
@@ -50,21 +48,25 @@ func NewPolicy(allowHosts, allowPrivate []string, res urlguard.Resolver) (*Polic
 		if err != nil || port == 0 {
 			return nil, fmt.Errorf("egress: allow_hosts[%d] %q: invalid port", i, hp)
 		}
-		p.ports[uint16(port)] = append(p.ports[uint16(port)], host)
+		ports[uint16(port)] = append(ports[uint16(port)], host)
 	}
+	var private []netip.Prefix
 	for i, c := range allowPrivate {
 		pfx, err := netip.ParsePrefix(c)
 		if err != nil {
 			return nil, fmt.Errorf("egress: allow_private[%d] %q: %w", i, c, err)
 		}
-		p.allowPrivate = append(p.allowPrivate, pfx)
+		private = append(private, pfx)
 	}
-	// Compile every port's rule once now, so that a bad glob is an error
-	// at start-up rather than a refusal of every connection.
-	for port := range p.ports {
-		if _, err := p.checker(port, nil); err != nil {
+	// Every port's rule is compiled now, once, so that a bad glob is an
+	// error at start-up rather than a refusal of every connection.
+	p := &Policy{checkers: make(map[uint16]*urlguard.Checker, len(ports))}
+	for port, hosts := range ports {
+		c, err := urlguard.New(urlguard.Rule{Schemes: []string{"http"}, AllowHosts: hosts, AllowPrivate: private}, recording{res})
+		if err != nil {
 			return nil, fmt.Errorf("egress: %w", err)
 		}
+		p.checkers[port] = c
 	}
 	return p, nil
 }
@@ -116,15 +118,12 @@ func (p *Policy) Check(ctx context.Context, host string, port uint16) (Target, e
 		norm = a.Unmap().String()
 	}
 	t.Host = norm
-	rec := &recorder{res: p.res}
-	c, err := p.checker(port, rec)
-	if err != nil {
-		return t, fmt.Errorf("%w: %w", ErrRefused, err)
-	}
-	if c == nil {
+	c, ok := p.checkers[port]
+	if !ok {
 		return t, fmt.Errorf("%w: %s is not in allow_hosts (no entry for port %d)", ErrRefused, t.Authority(), port)
 	}
-	if err := c.Check(ctx, "http://"+t.Authority()+"/"); err != nil {
+	rec := &recorder{}
+	if err := c.Check(context.WithValue(ctx, recorderKey{}, rec), "http://"+t.Authority()+"/"); err != nil {
 		return t, fmt.Errorf("%w: %s: %w", ErrRefused, t.Authority(), err)
 	}
 	t.Addrs = rec.checked(norm)
@@ -136,45 +135,35 @@ func (p *Policy) Check(ctx context.Context, host string, port uint16) (Target, e
 	return t, nil
 }
 
-// checker builds the URL rule for one port, whose resolver is rec. A nil
-// Checker means no entry names the port.
-func (p *Policy) checker(port uint16, rec *recorder) (*urlguard.Checker, error) {
-	hosts, ok := p.ports[port]
-	if !ok {
-		return nil, nil
-	}
-	var res urlguard.Resolver = rec
-	if rec == nil {
-		res = p.res
-	}
-	return urlguard.New(urlguard.Rule{Schemes: []string{"http"}, AllowHosts: hosts, AllowPrivate: p.allowPrivate}, res)
-}
+// recorderKey is the context key under which a check carries its
+// recorder to the resolver.
+type recorderKey struct{}
 
-// recorder resolves through res and keeps the answer, so that the proxy
-// dials the addresses urlguard checked and never resolves again. One
-// recorder serves one check.
-type recorder struct {
-	res   urlguard.Resolver
-	mu    sync.Mutex
-	addrs []netip.Addr
-	asked bool
-}
+// recording resolves through res and keeps the answer in the recorder
+// of the context, so that the proxy dials the addresses urlguard checked
+// and never resolves again.
+type recording struct{ res urlguard.Resolver }
 
 // LookupNetIP implements urlguard.Resolver.
-func (r *recorder) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
+func (r recording) LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	addrs, err := r.res.LookupNetIP(ctx, network, host)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.asked = true
-	r.addrs = slices.Clone(addrs)
+	if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
+		rec.asked = true
+		rec.addrs = slices.Clone(addrs)
+	}
 	return addrs, err
+}
+
+// recorder is the resolver's answer in one check, which urlguard makes
+// on the checking goroutine.
+type recorder struct {
+	addrs []netip.Addr
+	asked bool
 }
 
 // checked returns the addresses the check was about: the resolver's
 // answer, or the literal itself when host is an IP literal.
 func (r *recorder) checked(host string) []netip.Addr {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.asked {
 		out := make([]netip.Addr, 0, len(r.addrs))
 		for _, a := range r.addrs {
