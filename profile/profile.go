@@ -160,7 +160,7 @@ func parseBuiltin(name string, data []byte) (*Profile, error) {
 
 // Builtins returns every built-in profile, sorted by name.
 func Builtins() ([]*Profile, error) {
-	names, err := builtinNames()
+	names, err := BuiltinNames()
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +175,10 @@ func Builtins() ([]*Profile, error) {
 	return ps, nil
 }
 
-// builtinNames returns the names of the built-in profiles, sorted.
-func builtinNames() ([]string, error) {
+// BuiltinNames returns the names of the built-in profiles, sorted, without
+// parsing any of them: for listing names and suggesting the nearest one
+// to a misspelt name.
+func BuiltinNames() ([]string, error) {
 	entries, err := fs.ReadDir(profiles.FS(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("listing built-in profiles: %w", err)
@@ -192,7 +194,7 @@ func builtinNames() ([]string, error) {
 }
 
 func unknownBuiltin(name string) error {
-	names, err := builtinNames()
+	names, err := BuiltinNames()
 	if err != nil {
 		return err
 	}

@@ -214,7 +214,7 @@ func TestBuiltinMatchesAgreeWithParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := builtinNames()
+	names, err := BuiltinNames()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func resolveProfile(nameOrPath string) (*profile.Profile, error) {
 		return nil, err
 	}
 	var hints []string
-	if names, nerr := builtinNames(); nerr == nil {
+	if names, nerr := profile.BuiltinNames(); nerr == nil {
 		if s := nearest(nameOrPath, names); s != "" {
 			hints = append(hints, fmt.Sprintf("did you mean %q?", s))
 		}
@@ -49,17 +49,4 @@ func missingFeatureHint(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w; \"mcpwarden check\" says what this kernel lacks and how to get it, and --best-effort starts the server without it, with a warning", err)
-}
-
-// builtinNames are the names of the built-in profiles.
-func builtinNames() ([]string, error) {
-	ps, err := profile.Builtins()
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, len(ps))
-	for i, p := range ps {
-		names[i] = p.Server.Name
-	}
-	return names, nil
 }
