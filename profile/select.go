@@ -60,7 +60,7 @@ type candidate struct {
 // without --profile, so each one's [server] table is decoded alone, and
 // a file whose [server] table cannot be cut out is parsed whole.
 func builtinMatches() ([]candidate, error) {
-	names, err := builtinNames()
+	names, err := BuiltinNames()
 	if err != nil {
 		return nil, err
 	}
@@ -95,21 +95,14 @@ func builtinMatches() ([]candidate, error) {
 // line to the next line that starts a table. The built-in profiles are
 // written so (a test holds every one of them to it).
 func serverTable(data []byte) ([]byte, bool) {
-	start := -1
-	for off := 0; off < len(data); {
-		end := bytes.IndexByte(data[off:], '\n')
-		if end < 0 {
-			end = len(data)
-		} else {
-			end += off + 1
-		}
-		line := data[off:end]
+	start, off := -1, 0
+	for line := range bytes.Lines(data) {
 		if start < 0 && string(bytes.TrimSpace(line)) == "[server]" {
 			start = off
-		} else if start >= 0 && len(line) > 0 && line[0] == '[' {
+		} else if start >= 0 && line[0] == '[' {
 			return data[start:off], true
 		}
-		off = end
+		off += len(line)
 	}
 	if start < 0 {
 		return nil, false
