@@ -16,6 +16,32 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// checkCLIError runs mcpwarden with args and checks that it exits with
+// code, prints nothing on stdout, and writes stderr lines that all start
+// "mcpwarden: " and together hold each of want. It returns those lines.
+func checkCLIError(t *testing.T, args []string, code int, want []string) []string {
+	t.Helper()
+	got, out, errs := runCLI(t, args...)
+	if got != code {
+		t.Errorf("%q: exit %d, want %d\n%s", args, got, code, errs)
+	}
+	for _, w := range want {
+		if !strings.Contains(errs, w) {
+			t.Errorf("%q: stderr lacks %q:\n%s", args, w, errs)
+		}
+	}
+	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+	for _, line := range lines {
+		if !strings.HasPrefix(line, "mcpwarden: ") {
+			t.Errorf("%q: stderr line %q lacks the prefix", args, line)
+		}
+	}
+	if out != "" {
+		t.Errorf("%q: stdout %q on an error", args, out)
+	}
+	return lines
+}
+
 func TestCLIBasics(t *testing.T) {
 	if code, out, _ := runCLI(t, "version"); code != 0 || !strings.HasPrefix(out, "mcpwarden ") {
 		t.Errorf("version: %d %q", code, out)

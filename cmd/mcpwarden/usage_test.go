@@ -84,26 +84,9 @@ func TestErrorsSayWhatNext(t *testing.T) {
 		{[]string{"version", "x"}, 2, []string{`version takes no arguments, got "x"`}},
 		{[]string{"__gendocs"}, 2, []string{"__gendocs: want the directory"}},
 	} {
-		code, out, errs := runCLI(t, tc.args...)
-		if code != tc.code {
-			t.Errorf("%q: exit %d, want %d\n%s", tc.args, code, tc.code, errs)
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(errs, w) {
-				t.Errorf("%q: stderr lacks %q:\n%s", tc.args, w, errs)
-			}
-		}
-		lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
-		for _, line := range lines {
-			if !strings.HasPrefix(line, "mcpwarden: ") {
-				t.Errorf("%q: stderr line %q lacks the prefix", tc.args, line)
-			}
-		}
+		lines := checkCLIError(t, tc.args, tc.code, tc.want)
 		if last := lines[len(lines)-1]; tc.code == 2 && !strings.HasPrefix(last, `mcpwarden: run "mcpwarden `) {
 			t.Errorf("%q: a usage error that does not end saying what to run: %q", tc.args, last)
-		}
-		if out != "" {
-			t.Errorf("%q: stdout %q on an error", tc.args, out)
 		}
 	}
 }

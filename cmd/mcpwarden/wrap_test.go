@@ -150,23 +150,7 @@ func TestWrapCommandErrors(t *testing.T) {
 		{[]string{"unwrap", "--best-effort"}, 2, []string{"mcpwarden: unwrap: flag provided but not defined"}},
 		{[]string{"wrap", "--file", "a", "--project", "b"}, 2, []string{"not both"}},
 	} {
-		code, out, errs := runCLI(t, tc.args...)
-		if code != tc.code {
-			t.Errorf("%q: exit %d, want %d (%q)", tc.args, code, tc.code, errs)
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(errs, w) {
-				t.Errorf("%q: stderr %q lacks %q", tc.args, errs, w)
-			}
-		}
-		for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
-			if !strings.HasPrefix(line, "mcpwarden: ") {
-				t.Errorf("%q: stderr line %q lacks the prefix", tc.args, line)
-			}
-		}
-		if out != "" {
-			t.Errorf("%q: stdout %q on an error", tc.args, out)
-		}
+		checkCLIError(t, tc.args, tc.code, tc.want)
 	}
 	t.Setenv("HOME", "")
 	if code, _, errs := runCLI(t, "wrap"); code != 1 || !strings.Contains(errs, "HOME is not set") {
