@@ -25,6 +25,7 @@ type runFlags struct {
 	profile    string
 	auditLog   string
 	maxMessage string
+	maxBytes   int // maxMessage parsed, set by parseRunFlags
 	grace      time.Duration
 	bestEffort bool
 	pinDir     string
@@ -55,9 +56,11 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (*runFlags, []string
 	if len(argv) == 0 {
 		return nil, nil, usageError(stderr, commandDoc("run"), "run: no server command given after --")
 	}
-	if n, err := profile.ParseSize(f.maxMessage); err != nil || n < 1024 || n > 1<<30 {
+	n, err := profile.ParseSize(f.maxMessage)
+	if err != nil || n < 1024 || n > 1<<30 {
 		return nil, nil, usageError(stderr, commandDoc("run"), "run: --max-message-size %q: want a size between 1KiB and 1GiB", f.maxMessage)
 	}
+	f.maxBytes = int(n)
 	return f, argv, -1
 }
 
@@ -78,10 +81,6 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	prof, err := chooseProfile(f.profile, argv)
 	if err != nil {
 		return 1, err
-	}
-	maxMsg, err := profile.ParseSize(f.maxMessage)
-	if err != nil || maxMsg < 1024 || maxMsg > 1<<30 {
-		return 2, fmt.Errorf("--max-message-size %q: want a size between 1KiB and 1GiB", f.maxMessage)
 	}
 	policy, err := filter.New(filter.Rules(prof.Tools), filter.Rules(prof.Resources), filter.Rules(prof.Prompts))
 	if err != nil {
@@ -128,7 +127,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		Policy:         policy,
 		Audit:          auditLog,
 		Diag:           func(msg string) { diag(stderr, "%s", msg) },
-		MaxMessageSize: int(maxMsg),
+		MaxMessageSize: f.maxBytes,
 		MaxDepth:       jsonrpc.DefaultMaxDepth,
 		Warnings:       warnings,
 		Calls:          g.calls,

@@ -50,11 +50,11 @@ func sandboxCommand(prof *profile.Profile, sp sandboxPaths, argv []string, bestE
 	if exe, err = filepath.Abs(exe); err != nil {
 		return nil, nil, fmt.Errorf("server command %q: %w", argv[0], err)
 	}
-	args := argv[1:]
+	serverArgv := append([]string{exe}, argv[1:]...)
 	sb := prof.Sandbox
-	read := append(slices.Clone(sp.read), installPaths(append([]string{exe}, args...))...)
+	read := append(slices.Clone(sp.read), installPaths(serverArgv)...)
 	cfg := sandbox.Config{
-		Argv:    append([]string{exe}, args...),
+		Argv:    serverArgv,
 		Env:     eg.env(sandbox.Env(sb.Env, os.Environ())),
 		Read:    read,
 		Write:   sp.write,
