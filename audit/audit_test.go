@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -401,32 +400,9 @@ func TestConcurrentWriters(t *testing.T) {
 	// Each record is far larger than PIPE_BUF and than one page.
 	args := []byte(`{"a":"` + strings.Repeat("a", 4000) + `","b":"` + strings.Repeat("b", 4000) +
 		`","c":"` + strings.Repeat("c", 4000) + `"}`)
-	var logs [2]*Log
-	for i := range logs {
-		l, err := Open(path, "fs", "s"+strconv.Itoa(i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		logs[i] = l
-	}
-	var wg sync.WaitGroup
-	for w := range writers {
-		wg.Go(func() {
-			for i := range records {
-				err := logs[w%2].Write(Record{Event: EventDecision, RequestID: strconv.Itoa(w*records + i), Arguments: args})
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	for _, l := range logs {
-		if err := l.Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeConcurrently(t, path, writers, records, func(id string) Record {
+		return Record{Event: EventDecision, RequestID: id, Arguments: args}
+	})
 	lines := readLines(t, path)
 	if len(lines) != writers*records {
 		t.Fatalf("got %d lines, want %d", len(lines), writers*records)

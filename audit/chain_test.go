@@ -113,6 +113,18 @@ func TestChainFirstRecordAndHead(t *testing.T) {
 func TestChainConcurrentLogs(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	const writers, records = 6, 150
+	writeConcurrently(t, path, writers, records, func(id string) Record {
+		return Record{Event: EventOutcome, RequestID: id}
+	})
+	checkIntact(t, verifyFile(t, path), writers*records)
+}
+
+// writeConcurrently writes records records from each of writers
+// goroutines through two Logs on the file at path, as two sessions of a
+// server do, and closes the Logs. rec builds each record from a request
+// id unique in the file.
+func writeConcurrently(t *testing.T, path string, writers, records int, rec func(id string) Record) {
+	t.Helper()
 	var logs [2]*Log
 	for i := range logs {
 		l, err := Open(path, "fs", "s"+strconv.Itoa(i))
@@ -125,7 +137,7 @@ func TestChainConcurrentLogs(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range records {
-				if err := logs[w%2].Write(Record{Event: EventOutcome, RequestID: strconv.Itoa(w*records + i)}); err != nil {
+				if err := logs[w%2].Write(rec(strconv.Itoa(w*records + i))); err != nil {
 					t.Error(err)
 					return
 				}
@@ -138,7 +150,6 @@ func TestChainConcurrentLogs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	checkIntact(t, verifyFile(t, path), writers*records)
 }
 
 const chainChildEnv = "MCPWARDEN_AUDIT_TEST_CHAIN_CHILD"
