@@ -321,7 +321,7 @@ func (l *Log) Write(r Record) error {
 	if l.file == nil {
 		return fmt.Errorf("audit: write record: %w", os.ErrClosed)
 	}
-	if err := lockFD(l.fd); err != nil {
+	if err := lockFD(l.fd, syscall.LOCK_EX); err != nil {
 		return fmt.Errorf("audit: write record: %w", err)
 	}
 	defer unlockFD(l.fd)

@@ -166,12 +166,13 @@ func lineStart(f io.ReaderAt, end int64) (int64, error) {
 	return 0, nil
 }
 
-// lockFD takes an exclusive flock on fd, waiting for other writers.
-// flock locks belong to the open file description, so two Logs on one
-// file exclude each other even in one process.
-func lockFD(fd int) error {
+// lockFD takes a flock on fd, exclusive (how is syscall.LOCK_EX) for a
+// writer or shared (syscall.LOCK_SH) for a reader, waiting for the
+// writers that hold it. flock locks belong to the open file description,
+// so two Logs on one file exclude each other even in one process.
+func lockFD(fd, how int) error {
 	for {
-		err := syscall.Flock(fd, syscall.LOCK_EX)
+		err := syscall.Flock(fd, how)
 		if !errors.Is(err, syscall.EINTR) {
 			if err != nil {
 				return fmt.Errorf("lock the log: %w", err)

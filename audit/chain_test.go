@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -493,7 +494,7 @@ func TestVerifyFileWaitsForWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if err := lockFD(int(w.Fd())); err != nil {
+	if err := lockFD(int(w.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
 	line := chainedLine(`{"time":"2026-11-24T19:51:58.97Z","event":"decision"`, lineHash(bytes.TrimSuffix(bytes.SplitAfter(data, []byte("\n"))[1], []byte("\n"))))

@@ -123,17 +123,10 @@ func settledSize(f *os.File) (int64, error) {
 	var size int64
 	var opErr error
 	err = rc.Control(func(fd uintptr) {
-		for {
-			opErr = syscall.Flock(int(fd), syscall.LOCK_SH)
-			if opErr != syscall.EINTR {
-				break
-			}
-		}
-		if opErr != nil {
-			opErr = fmt.Errorf("lock the log: %w", opErr)
+		if opErr = lockFD(int(fd), syscall.LOCK_SH); opErr != nil {
 			return
 		}
-		defer syscall.Flock(int(fd), syscall.LOCK_UN)
+		defer unlockFD(int(fd))
 		var st syscall.Stat_t
 		if opErr = syscall.Fstat(int(fd), &st); opErr == nil {
 			size = st.Size
@@ -181,18 +174,18 @@ func inspect(ln Line) lineFacts {
 	if ln.TooLong {
 		return f
 	}
-	f.hash = lineHash(ln.Bytes)
 	k := min(len(ln.Bytes), len(recordHead))
 	f.head = k > 0 && string(ln.Bytes[:k]) == recordHead[:k]
 	// A line that ends in a hash member is judged as a chained record even
 	// when it is not JSON: a torn line lost its end, so only an edit
 	// leaves the hash member behind a broken record.
 	if l, ok := chainLink(ln.Bytes); ok {
-		f.kind, f.link = kindChained, l
+		f.kind, f.link, f.hash = kindChained, l, l.hash
 		sum := sha256.Sum256(l.body)
 		f.selfOK = hex.EncodeToString(sum[:]) == l.hash && isObject(ln.Bytes)
 		return f
 	}
+	f.hash = lineHash(ln.Bytes)
 	if isObject(ln.Bytes) {
 		f.kind = kindUnchained
 	}
