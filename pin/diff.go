@@ -50,15 +50,15 @@ func WriteDiff(w io.Writer, v Verdict) error {
 		case v.Status == Changed && bytes.Equal(o, n):
 			continue
 		case v.Status == Changed:
-			fmt.Fprintf(bw, "  %s:\n", escapeDisplay(name))
+			fmt.Fprintf(bw, "  %s:\n", EscapeText(name))
 			diffLines(bw, displayLines(o), displayLines(n))
 		case v.Status == New:
-			fmt.Fprintf(bw, "  %s:\n", escapeDisplay(name))
+			fmt.Fprintf(bw, "  %s:\n", EscapeText(name))
 			for _, l := range displayLines(n) {
 				fmt.Fprintf(bw, "  + %s\n", l)
 			}
 		default:
-			fmt.Fprintf(bw, "  %s:\n", escapeDisplay(name))
+			fmt.Fprintf(bw, "  %s:\n", EscapeText(name))
 			for _, l := range displayLines(n) {
 				fmt.Fprintf(bw, "    %s\n", l)
 			}
@@ -149,7 +149,7 @@ func displayLines(v jsontext.Value) []string {
 	}
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
-		lines[i] = escapeDisplay(l)
+		lines[i] = EscapeText(l)
 	}
 	return lines
 }
@@ -201,14 +201,11 @@ func diffLines(w io.Writer, a, b []string) {
 // EscapeText returns s with every character that could move the cursor,
 // hide text or reorder it on a terminal escaped, as [WriteDiff] shows
 // text; use it for tool names and other text from a server that goes to a
-// terminal.
-func EscapeText(s string) string { return escapeDisplay(s) }
-
-// escapeDisplay replaces every character that is not plainly visible,
-// except the ASCII space, with a \uXXXX escape (\UXXXXXXXX beyond the
-// Basic Multilingual Plane), and a backslash with two, so that the output
+// terminal. Every character that is not plainly visible, except the ASCII
+// space, becomes a \uXXXX escape (\UXXXXXXXX beyond the Basic
+// Multilingual Plane), and a backslash becomes two, so that the output
 // shows unambiguously what the text holds.
-func escapeDisplay(s string) string {
+func EscapeText(s string) string {
 	var b strings.Builder
 	for len(s) > 0 {
 		r, size := utf8.DecodeRuneInString(s)
@@ -230,7 +227,7 @@ func escapeDisplay(s string) string {
 }
 
 // quoteDisplay puts a name from the server in quotes, escaped as by
-// escapeDisplay and with its quotes escaped too.
+// EscapeText and with its quotes escaped too.
 func quoteDisplay(s string) string {
-	return `"` + strings.ReplaceAll(escapeDisplay(s), `"`, `\"`) + `"`
+	return `"` + strings.ReplaceAll(EscapeText(s), `"`, `\"`) + `"`
 }

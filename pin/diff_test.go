@@ -68,8 +68,8 @@ func TestEscapeDisplay(t *testing.T) {
 		`back\slash`:           `back\\slash`,
 		"esc\x1b[31mred\x1b[m": `esc\u001B[31mred\u001B[m`,
 	} {
-		if got := escapeDisplay(in); got != want {
-			t.Errorf("escapeDisplay(%q) = %q, want %q", in, got, want)
+		if got := EscapeText(in); got != want {
+			t.Errorf("EscapeText(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
