@@ -2,6 +2,7 @@ package pin
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -153,7 +154,7 @@ func Scan(def []byte, others ...string) []Finding {
 	}
 	own, _ := obj["name"].(string)
 	s := scanner{names: otherNames(own, others)}
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if k == "name" || !isPinnedMember(k) {
 			continue
 		}
@@ -173,7 +174,7 @@ func (s *scanner) walk(ptr string, v any) {
 	case string:
 		s.text(ptr, v)
 	case map[string]any:
-		for _, k := range sortedKeys(v) {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
 			child := ptr + "/" + escapePointer(k)
 			s.text(child+" (member name)", k)
 			s.walk(child, v[k])
@@ -311,15 +312,6 @@ func otherNames(own string, others []string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // pointerEscaper escapes a member name as a JSON Pointer reference token;
