@@ -101,13 +101,10 @@ func (p *Policy) Check(ctx context.Context, host string, port uint16) (Target, e
 	if port == 0 {
 		return t, fmt.Errorf("%w: port 0", ErrRefused)
 	}
-	// The host is checked as the host of an http URL, which is what
-	// urlguard knows how to normalise. Characters that would end the
-	// authority of that URL elsewhere than where the client meant it
-	// to end, or make userinfo of it, are refused first.
-	if strings.ContainsAny(host, "/?#@\\") {
-		return t, fmt.Errorf("%w: host %q contains a character that is not allowed in a host", ErrRefused, host)
-	}
+	// The host is checked as the host of an http URL built from its
+	// normal form; NormalizeHost refuses the characters that would end
+	// that URL's authority elsewhere than the client meant, or make
+	// userinfo of part of it.
 	norm, err := urlguard.NormalizeHost(host)
 	if err != nil {
 		return t, fmt.Errorf("%w: %w", ErrRefused, err)
