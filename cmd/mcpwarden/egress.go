@@ -5,7 +5,6 @@ import (
 	"io"
 	"maps"
 	"net"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -158,7 +157,7 @@ func egressRecord(r egress.Record) audit.Record {
 	if r.Allowed {
 		rec.Decision = audit.DecisionAllow
 	}
-	if r.Addr != (netip.Addr{}) {
+	if r.Addr.IsValid() {
 		rec.Egress.Address = r.Addr.String()
 	}
 	return rec
