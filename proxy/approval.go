@@ -154,15 +154,22 @@ func (p *Proxy) approvalDone(a *approval, approved bool, reason string) {
 		p.approvalRefused(a.call.id, a.call, a.args, reason)
 		return
 	}
-	p.session.Approved(a.call.target)
-	a.call.notes = append(a.call.notes, "approved: "+reason)
-	if err := p.record(audit.Record{Event: "decision", Method: "tools/call", RequestID: a.call.id.Raw(), Target: a.call.target,
-		Arguments: a.args, Decision: "allow", Reason: reason, Guards: a.call.notes}); err != nil {
-		p.reply(a.call.id, jsonrpc.CodeInternalError, "mcpwarden: refused because the audit log cannot be written", nil)
-		p.outcome(a.call, "error", "audit log cannot be written")
+	p.approvedCall(a.call, a.args, a.raw, "approved: "+reason, reason)
+}
+
+// approvedCall forwards raw, a call a person approved, once the approval
+// is on record: note goes to the call's guard notes, reason to the
+// decision record.
+func (p *Proxy) approvedCall(c *call, args, raw []byte, note, reason string) {
+	p.session.Approved(c.target)
+	c.notes = append(c.notes, note)
+	if err := p.record(audit.Record{Event: "decision", Method: "tools/call", RequestID: c.id.Raw(), Target: c.target,
+		Arguments: args, Decision: "allow", Reason: reason, Guards: c.notes}); err != nil {
+		p.reply(c.id, jsonrpc.CodeInternalError, "mcpwarden: refused because the audit log cannot be written", nil)
+		p.outcome(c, "error", "audit log cannot be written")
 		return
 	}
-	p.forward(a.call.id, a.call, a.raw)
+	p.forward(c.id, c, raw)
 }
 
 func (p *Proxy) approvalRefused(id jsonrpc.ID, c *call, args []byte, reason string) {
@@ -230,15 +237,8 @@ func (p *Proxy) approvalRound(m *jsonrpc.Message, c *call, args []byte) {
 		p.approvalRefused(m.ID, c, args, "the user answered "+quoteName(answer)+" to the approval request")
 		return
 	}
-	p.session.Approved(c.target)
-	c.notes = append(c.notes, "approved: the user accepted the approval request")
-	if err := p.record(audit.Record{Event: "decision", Method: "tools/call", RequestID: m.ID.Raw(), Target: c.target,
-		Arguments: args, Decision: "allow", Reason: "approved by the user", Guards: c.notes}); err != nil {
-		p.reply(m.ID, jsonrpc.CodeInternalError, "mcpwarden: refused because the audit log cannot be written", nil)
-		p.outcome(c, "error", "audit log cannot be written")
-		return
-	}
-	p.forward(m.ID, c, jsonrpc.RequestMessage(m.ID, m.Method, params))
+	p.approvedCall(c, args, jsonrpc.RequestMessage(m.ID, m.Method, params),
+		"approved: the user accepted the approval request", "approved by the user")
 }
 
 // approvalState signs the tool and its arguments in canonical form, so
