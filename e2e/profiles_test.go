@@ -357,7 +357,7 @@ func TestProfileBraveSearch(t *testing.T) {
 // with the real git program. It lets the test show that the git profile's
 // sandbox runs a Python interpreter and git, and lets them write the
 // repository; the rules are those of the built-in profile.
-const gitStandIn = `import json, subprocess, sys
+const gitStandIn = pyServe + `import subprocess
 repo = sys.argv[sys.argv.index("--repository") + 1]
 tools = [
     {"name": "git_status", "inputSchema": {"type": "object", "properties": {"repo_path": {"type": "string"}}, "required": ["repo_path"]}},
@@ -368,32 +368,17 @@ tools = [
 def git(args):
     p = subprocess.run(["git", "-C", repo] + args, capture_output=True, text=True)
     return p.stdout + p.stderr, p.returncode != 0
-def send(msg):
-    sys.stdout.write(json.dumps(msg) + "\n")
-    sys.stdout.flush()
-for line in sys.stdin:
-    m = json.loads(line)
-    if "id" not in m:
-        continue
-    method, rid = m.get("method"), m["id"]
-    if method == "initialize":
-        send({"jsonrpc": "2.0", "id": rid, "result": {"protocolVersion": m["params"]["protocolVersion"],
-              "capabilities": {"tools": {}}, "serverInfo": {"name": "mcp-git", "version": "stand-in"}}})
-    elif method == "tools/list":
-        send({"jsonrpc": "2.0", "id": rid, "result": {"tools": tools}})
-    elif method == "tools/call":
-        name, a = m["params"]["name"], m["params"].get("arguments", {})
-        if name == "git_status":
-            out, err = git(["status", "--porcelain"])
-        elif name == "git_add":
-            out, err = git(["add", "--"] + a["files"])
-        elif name == "git_commit":
-            out, err = git(["commit", "-m", a["message"]])
-        else:
-            out, err = git(["diff", a["target"]])
-        send({"jsonrpc": "2.0", "id": rid, "result": {"content": [{"type": "text", "text": out}], "isError": err}})
+def call(name, a):
+    if name == "git_status":
+        out, err = git(["status", "--porcelain"])
+    elif name == "git_add":
+        out, err = git(["add", "--"] + a["files"])
+    elif name == "git_commit":
+        out, err = git(["commit", "-m", a["message"]])
     else:
-        send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}})
+        out, err = git(["diff", a["target"]])
+    return {"content": [{"type": "text", "text": out}], "isError": err}
+serve({"name": "mcp-git", "version": "stand-in"}, tools, call)
 `
 
 // TestProfileGitSandbox runs the git stand-in, launched as the real

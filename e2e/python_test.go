@@ -11,29 +11,39 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// pythonServer is a minimal MCP server in Python's standard library alone:
-// newline-delimited JSON-RPC on stdio, one tool that reports what the
-// interpreter sees around it.
-const pythonServer = `import json, os, sys
+// pyServe is the JSON-RPC loop of the Python stand-in servers, in
+// Python's standard library alone: newline-delimited JSON-RPC on stdio.
+// serve(info, tools, call) answers initialize with serverInfo info,
+// tools/list with tools, and tools/call with call(name, arguments).
+const pyServe = `import json, sys
 def send(msg):
     sys.stdout.write(json.dumps(msg) + "\n")
     sys.stdout.flush()
-for line in sys.stdin:
-    m = json.loads(line)
-    if "id" not in m:
-        continue
-    method, rid = m.get("method"), m["id"]
-    if method == "initialize":
-        send({"jsonrpc": "2.0", "id": rid, "result": {"protocolVersion": m["params"]["protocolVersion"],
-              "capabilities": {"tools": {}}, "serverInfo": {"name": "py", "version": "1"}}})
-    elif method == "tools/list":
-        send({"jsonrpc": "2.0", "id": rid, "result": {"tools": [{"name": "look", "inputSchema": {"type": "object"}}]}})
-    elif method == "tools/call":
-        seen = {"secret": os.environ.get("PY_SECRET", ""), "pid": os.getpid(),
-                "shadow": os.path.exists("/etc/shadow"), "python": sys.version.split()[0]}
-        send({"jsonrpc": "2.0", "id": rid, "result": {"content": [{"type": "text", "text": json.dumps(seen)}]}})
-    else:
-        send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}})
+def serve(info, tools, call):
+    for line in sys.stdin:
+        m = json.loads(line)
+        if "id" not in m:
+            continue
+        method, rid = m.get("method"), m["id"]
+        if method == "initialize":
+            send({"jsonrpc": "2.0", "id": rid, "result": {"protocolVersion": m["params"]["protocolVersion"],
+                  "capabilities": {"tools": {}}, "serverInfo": info}})
+        elif method == "tools/list":
+            send({"jsonrpc": "2.0", "id": rid, "result": {"tools": tools}})
+        elif method == "tools/call":
+            send({"jsonrpc": "2.0", "id": rid, "result": call(m["params"]["name"], m["params"].get("arguments", {}))})
+        else:
+            send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}})
+`
+
+// pythonServer is a minimal MCP server with one tool that reports what
+// the interpreter sees around it.
+const pythonServer = pyServe + `import os
+def look(name, args):
+    seen = {"secret": os.environ.get("PY_SECRET", ""), "pid": os.getpid(),
+            "shadow": os.path.exists("/etc/shadow"), "python": sys.version.split()[0]}
+    return {"content": [{"type": "text", "text": json.dumps(seen)}]}
+serve({"name": "py", "version": "1"}, [{"name": "look", "inputSchema": {"type": "object"}}], look)
 `
 
 // TestPythonServerInSandbox runs a Python server from the system's
