@@ -95,30 +95,15 @@ func skipSpace(b []byte, i int) int {
 // string that opens at b[i], and whether it holds an escape; -1 when it
 // does not end.
 func stringEnd(b []byte, i int) (int, bool) {
-	escaped := false
-	for p := i + 1; ; {
-		q := bytes.IndexByte(b[p:], '"')
-		if q < 0 {
-			return -1, escaped
-		}
-		q += p
-		if !escaped && bytes.IndexByte(b[p:q], '\\') >= 0 {
-			escaped = true
-		}
-		// The quote closes the string unless an odd run of backslashes
-		// escapes it.
-		bs := 0
-		for k := q - 1; k > i && b[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			return q + 1, escaped
-		}
-		p = q + 1
+	end := skipString(b, i)
+	if end < 0 {
+		return -1, false
 	}
+	return end, bytes.IndexByte(b[i+1:end-1], '\\') >= 0
 }
 
-// skipString is stringEnd without looking for escapes.
+// skipString returns the offset just past the closing quote of the JSON
+// string that opens at b[i], or -1 when it does not end.
 func skipString(b []byte, i int) int {
 	for p := i + 1; ; {
 		q := bytes.IndexByte(b[p:], '"')
@@ -126,6 +111,8 @@ func skipString(b []byte, i int) int {
 			return -1
 		}
 		q += p
+		// The quote closes the string unless an odd run of backslashes
+		// escapes it.
 		bs := 0
 		for k := q - 1; k > i && b[k] == '\\'; k-- {
 			bs++
