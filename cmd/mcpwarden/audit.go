@@ -87,35 +87,24 @@ func (l *fileList) Set(s string) error { *l = append(*l, s); return nil }
 // positional arguments. It returns code -1 to go on, or the exit status.
 func auditFlags(verb string, args []string, stdout, stderr io.Writer) (o auditOptions, pos []string, code int) {
 	var since, until string
-	fs := auditFlagSet(verb, &o, &since, &until)
-	for {
-		if code := parseFlags(strings.TrimSpace("audit "+verb), fs, args, stdout, stderr); code >= 0 {
-			return o, nil, code
-		}
-		rest := fs.Args()
-		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+	name := strings.TrimSpace("audit " + verb)
+	pos, code = parseInterspersed(name, auditFlagSet(verb, &o, &since, &until), args, stdout, stderr)
+	if code >= 0 {
+		return o, nil, code
 	}
 	now := time.Now()
 	var err error
 	if o.filter.Since, err = parseWhen(since, now); err != nil {
-		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--since: %v", err)
+		return o, nil, usageError(stderr, commandDoc(name), "--since: %v", err)
 	}
 	if o.filter.Until, err = parseWhen(until, now); err != nil {
-		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--until: %v", err)
+		return o, nil, usageError(stderr, commandDoc(name), "--until: %v", err)
 	}
 	if d := o.filter.Decision; d != "" && d != audit.DecisionAllow && d != audit.DecisionDeny {
-		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--decision: %q is neither allow nor deny", d)
+		return o, nil, usageError(stderr, commandDoc(name), "--decision: %q is neither allow nor deny", d)
 	}
 	if e := o.filter.Event; e != "" && !slices.Contains([]string{audit.EventDecision, audit.EventOutcome, audit.EventGuard, audit.EventEgress}, e) {
-		return o, nil, usageError(stderr, commandDoc(strings.TrimSpace("audit "+verb)), "--event: %q is not decision, outcome, guard or egress", e)
+		return o, nil, usageError(stderr, commandDoc(name), "--event: %q is not decision, outcome, guard or egress", e)
 	}
 	return o, pos, -1
 }

@@ -329,3 +329,22 @@ func TestAuditFollowWaitsForFile(t *testing.T) {
 		t.Errorf("follow of a file that appeared: %d\n%s\n%s", code, out.String(), errs.String())
 	}
 }
+
+// TestAuditFlagsInterspersed: flags may come between and after the logs
+// verify is given, and after "--" a name that looks like a flag is a log.
+func TestAuditFlagsInterspersed(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	o, pos, code := auditFlags("verify", []string{"a.jsonl", "--head", "h1", "b.jsonl", "--head=h2", "--", "--c.jsonl", "d.jsonl"}, &stdout, &stderr)
+	if code != -1 {
+		t.Fatalf("code %d, stderr %q", code, stderr.String())
+	}
+	if got, want := strings.Join(pos, " "), "a.jsonl b.jsonl --c.jsonl d.jsonl"; got != want {
+		t.Errorf("positional %q, want %q", got, want)
+	}
+	if got, want := strings.Join(o.heads, " "), "h1 h2"; got != want {
+		t.Errorf("heads %q, want %q", got, want)
+	}
+	if _, _, code := auditFlags("verify", []string{"a.jsonl", "--bogus"}, &stdout, &stderr); code != 2 {
+		t.Errorf("unknown flag after a log: code %d, want 2", code)
+	}
+}

@@ -667,6 +667,26 @@ func parseFlags(name string, fs *flag.FlagSet, args []string, stdout, stderr io.
 	return usageError(stderr, c, "%s: %v%s", name, err, flagSuggestion(err, fs))
 }
 
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments, which it returns; after "--" everything is
+// positional. It returns code -1 to go on, or the exit status.
+func parseInterspersed(name string, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (pos []string, code int) {
+	for {
+		if code := parseFlags(name, fs, args, stdout, stderr); code >= 0 {
+			return nil, code
+		}
+		rest := fs.Args()
+		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(pos, rest...), -1
+		}
+		if len(rest) == 0 {
+			return pos, -1
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
 // flagSuggestion returns " (did you mean --NAME?)" for an unknown flag
 // close to one of fs's flags, else "".
 func flagSuggestion(err error, fs *flag.FlagSet) string {

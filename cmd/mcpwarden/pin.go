@@ -77,21 +77,9 @@ func pinCommand(args []string, stdout, stderr io.Writer) int {
 // between or after the positional arguments; after "--" everything is
 // positional. It returns code -1 to go on, or the exit status.
 func pinFlags(verb string, args []string, stdout, stderr io.Writer) (dir string, pos []string, code int) {
-	fs := pinFlagSet(verb, &dir)
-	for {
-		if code := parseFlags("pin "+verb, fs, args, stdout, stderr); code >= 0 {
-			return "", nil, code
-		}
-		rest := fs.Args()
-		if consumed := args[:len(args)-len(rest)]; len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
-			pos = append(pos, rest...)
-			break
-		}
-		if len(rest) == 0 {
-			break
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
+	pos, code = parseInterspersed("pin "+verb, pinFlagSet(verb, &dir), args, stdout, stderr)
+	if code >= 0 {
+		return "", nil, code
 	}
 	if dir == "" {
 		d, err := pin.DefaultDir()
