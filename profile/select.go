@@ -110,22 +110,6 @@ func serverTable(data []byte) ([]byte, bool) {
 	return data[start:], true
 }
 
-// selectFrom returns the profile of ps, sorted by name, that fits argv
-// best, or nil.
-func selectFrom(ps []*Profile, argv []string) *Profile {
-	cands := make([]candidate, len(ps))
-	for i, p := range ps {
-		cands[i] = candidate{p.Server.Name, p.Server.Match}
-	}
-	name := bestMatch(cands, argv)
-	for _, p := range ps {
-		if name != "" && p.Server.Name == name {
-			return p
-		}
-	}
-	return nil
-}
-
 // bestMatch returns the name of the candidate, sorted by name, that fits
 // argv best, or "".
 func bestMatch(cands []candidate, argv []string) string {

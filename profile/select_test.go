@@ -96,10 +96,7 @@ func TestSelectEmpty(t *testing.T) {
 }
 
 func TestSelectLongestThenName(t *testing.T) {
-	mk := func(name string, match ...string) *Profile {
-		return &Profile{Server: Server{Name: name, Match: match}}
-	}
-	ps := []*Profile{mk("a", "pkg*"), mk("b", "pkg-long"), mk("c", "pkg*"), mk("d", "@s/*"), mk("e", "@s/pkg-long")}
+	cands := []candidate{{"a", []string{"pkg*"}}, {"b", []string{"pkg-long"}}, {"c", []string{"pkg*"}}, {"d", []string{"@s/*"}}, {"e", []string{"@s/pkg-long"}}}
 	for _, tc := range []struct{ argv, want string }{
 		{"pkg-long", "b"},        // longest pattern wins
 		{"pkg-x", "a"},           // equal length: first name
@@ -108,13 +105,8 @@ func TestSelectLongestThenName(t *testing.T) {
 		{"npx @t/pkg-long", ""}, // a scope is part of the name
 		{"other", ""},
 	} {
-		p := selectFrom(ps, strings.Fields(tc.argv))
-		got := ""
-		if p != nil {
-			got = p.Server.Name
-		}
-		if got != tc.want {
-			t.Errorf("selectFrom(%q) = %q, want %q", tc.argv, got, tc.want)
+		if got := bestMatch(cands, strings.Fields(tc.argv)); got != tc.want {
+			t.Errorf("bestMatch(%q) = %q, want %q", tc.argv, got, tc.want)
 		}
 	}
 }
