@@ -153,7 +153,7 @@ func (e *statusError) retryable() bool {
 
 func (e *statusError) Error() string {
 	text := strings.TrimSpace(strings.ToValidUTF8(string(e.body), "?"))
-	if len(text) > 200 || strings.ContainsAny(text, "\x00") || !printable(text) {
+	if len(text) > 200 || !printable(text) {
 		text = ""
 	}
 	if text == "" {

@@ -133,10 +133,7 @@ func (e *Exporter) run() {
 	for {
 		select {
 		case ev := <-e.in:
-			w.add(ev)
-			if len(w.spans) >= e.cfg.BatchSize {
-				w.sendSpans()
-			}
+			w.take(ev)
 		case <-batch.C:
 			w.sendSpans()
 		case <-interval.C:
@@ -148,20 +145,24 @@ func (e *Exporter) run() {
 	}
 }
 
+// take adds ev and sends the batch of spans once it is full.
+func (w *work) take(ev event) {
+	w.add(ev)
+	if len(w.spans) >= w.e.cfg.BatchSize {
+		w.sendSpans()
+	}
+}
+
 // drain takes what is still queued, ends the calls still waiting for an
 // outcome, and sends everything once more.
 func (w *work) drain() {
-	for {
+	for queued := true; queued; {
 		select {
 		case ev := <-w.e.in:
-			w.add(ev)
-			if len(w.spans) >= w.e.cfg.BatchSize {
-				w.sendSpans()
-			}
-			continue
+			w.take(ev)
 		default:
+			queued = false
 		}
-		break
 	}
 	w.endPending(time.Now())
 	w.sendSpans()

@@ -179,7 +179,7 @@ func (w *work) finish(dec, out *event, end time.Time) {
 // "" when it did not.
 func errorType(r audit.Record) string {
 	switch r.Outcome {
-	case audit.OutcomeOK, "input_required":
+	case audit.OutcomeOK, audit.OutcomeInputRequired:
 		return ""
 	case audit.OutcomeIsError:
 		return "tool_error" // the value the conventions give for isError
