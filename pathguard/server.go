@@ -24,12 +24,9 @@ var windowsDrive = regexp.MustCompile(`^[A-Za-z]:(?:[\\/]|$)`)
 // absolute returns the absolute, lexically cleaned path the server would
 // resolve for argument p, or why there is none.
 func (g *Guard) absolute(p string) (string, string) {
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		if g.home == "" {
-			return "", `the path starts with "~" and no home directory is known`
-		}
-		// path.join in Node cleans the result, as path.Join does.
-		p = path.Join(g.home, p[1:])
+	p, ok := expandHome(p, g.home)
+	if !ok {
+		return "", `the path starts with "~" and no home directory is known`
 	}
 	if windowsDrive.MatchString(p) {
 		return "", "the path is a Windows drive path, which means nothing on this host"
@@ -47,6 +44,19 @@ func (g *Guard) absolute(p string) (string, string) {
 		return path.Join(g.dir, p), ""
 	}
 	return "", "the path is relative and there is no directory to resolve it against"
+}
+
+// expandHome is the server's expandHome: "~" and "~/…" stand for home.
+// It reports false for such a path when home is unknown.
+func expandHome(p, home string) (string, bool) {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		return p, true
+	}
+	if home == "" {
+		return "", false
+	}
+	// path.join in Node cleans the result, as path.Join does.
+	return path.Join(home, p[1:]), true
 }
 
 // resolveRelative picks the base the server would use for the relative
@@ -124,11 +134,9 @@ func FilesystemBases(args []string, cwd, home string) []string {
 		if strings.ContainsRune(a, 0) {
 			continue
 		}
-		if a == "~" || strings.HasPrefix(a, "~/") {
-			if home == "" {
-				continue
-			}
-			a = path.Join(home, a[1:])
+		a, ok := expandHome(a, home)
+		if !ok {
+			continue
 		}
 		if !strings.HasPrefix(a, "/") {
 			if cwd == "" {
