@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mcpwarden/mcpwarden/audit"
 	"github.com/mcpwarden/mcpwarden/clientconfig"
 )
 
@@ -59,9 +60,9 @@ func (k valueKind) words() []string {
 	case valueShell:
 		return shells()
 	case valueDecision:
-		return []string{"allow", "deny"}
+		return []string{audit.DecisionAllow, audit.DecisionDeny}
 	case valueEvent:
-		return []string{"decision", "outcome", "guard", "egress"}
+		return []string{audit.EventDecision, audit.EventOutcome, audit.EventGuard, audit.EventEgress}
 	}
 	return nil
 }
