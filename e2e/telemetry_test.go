@@ -33,6 +33,18 @@ func memoryTelemetryArgv(t *testing.T, base string, extraEnv ...string) (argv, e
 	return argv, env, auditLog
 }
 
+// startReceiver starts an OTLP receiver (one that never answers when
+// hang is set) that is closed when t and its subtests are done.
+func startReceiver(t *testing.T, hang bool) *otlptest.Receiver {
+	t.Helper()
+	recv, err := otlptest.Start(hang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(recv.Close)
+	return recv
+}
+
 // TestTelemetrySpansAndCounters runs server-memory behind mcpwarden with
 // OTLP export to a receiver that decodes the requests with the
 // collector's generated service types: an allowed and a denied call
@@ -41,11 +53,7 @@ func memoryTelemetryArgv(t *testing.T, base string, extraEnv ...string) (argv, e
 func TestTelemetrySpansAndCounters(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	recv, err := otlptest.Start(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
+	recv := startReceiver(t, false)
 	argv, env, auditLog := memoryTelemetryArgv(t, recv.URL, "OTEL_BSP_SCHEDULE_DELAY=100")
 	cmd, stderr := newCommand(t, "mcpwarden", argv, env...)
 	cs := connectGo(t, ctx, newGoClient(nil), cmd, "")
@@ -131,11 +139,7 @@ func TestTelemetryCollectorDown(t *testing.T) {
 	}
 	closedPort := "http://" + ln.Addr().String()
 	ln.Close()
-	hanging, err := otlptest.Start(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(hanging.Close) // after the parallel subtests, unlike defer
+	hanging := startReceiver(t, true) // closed after the parallel subtests
 	for name, base := range map[string]string{"unreachable": closedPort, "hanging": hanging.URL} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -351,11 +355,7 @@ func waitListening(t *testing.T, ctx context.Context, c *rawConn, addr string) {
 func TestTelemetryCredentialsStayOutside(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	recv, err := otlptest.Start(false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.Close()
+	recv := startReceiver(t, false)
 	const token = "collector-token-8d1f"
 	argv := wardenArgv(writeProfile(t, "[tools]\nallow = [\"get-env\"]\n"), filepath.Join(t.TempDir(), "audit.jsonl"), nil, everythingArgv(t)...)
 	cmd, _ := newCommand(t, "mcpwarden", argv, "OTEL_EXPORTER_OTLP_ENDPOINT="+recv.URL,
