@@ -274,12 +274,11 @@ func takeApprovalAnswer(params jsontext.Value, state string) (action string, giv
 	if err != nil || f[0].Kind() != '{' || f[1] == nil {
 		return "", false, params
 	}
-	var rs string
-	if f[1].Kind() != '"' || jsonUnquote(f[1], &rs) != nil || !hmac.Equal([]byte(rs), []byte(state)) {
+	if rs, err := str(f[1], "requestState"); err != nil || !hmac.Equal([]byte(rs), []byte(state)) {
 		return "", false, params
 	}
-	resp := make([]jsontext.Value, 1)
-	if jsonrpc.Fields(f[0], []string{approvalInputKey}, resp) != nil || resp[0] == nil {
+	resp, err := fields(f[0], approvalInputKey)
+	if err != nil || resp[0] == nil {
 		return "", false, params
 	}
 	action = elicitAction(resp[0])

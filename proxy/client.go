@@ -189,11 +189,11 @@ func (p *Proxy) cancelled(m *jsonrpc.Message, t *jsonrpc.Tracker[*call]) {
 
 // cancelledID returns the requestId of a notifications/cancelled.
 func cancelledID(m *jsonrpc.Message) (jsonrpc.ID, bool) {
-	out := make([]jsontext.Value, 1)
-	if jsonrpc.Fields(m.Params, []string{"requestId"}, out) != nil || out[0] == nil {
+	f, err := fields(m.Params, "requestId")
+	if err != nil || f[0] == nil {
 		return jsonrpc.ID{}, false
 	}
-	return jsonrpc.ParseID(out[0])
+	return jsonrpc.ParseID(f[0])
 }
 
 func (p *Proxy) clientRequest(m *jsonrpc.Message) {
@@ -405,6 +405,6 @@ func declaresElicitation(params jsontext.Value) bool {
 	if err != nil || f[0].Kind() != '{' {
 		return false
 	}
-	caps := make([]jsontext.Value, 1)
-	return jsonrpc.Fields(f[0], []string{"elicitation"}, caps) == nil && caps[0].Kind() == '{'
+	caps, err := fields(f[0], "elicitation")
+	return err == nil && caps[0].Kind() == '{'
 }

@@ -5,7 +5,6 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/filter"
-	"github.com/mcpwarden/mcpwarden/jsonrpc"
 	"github.com/mcpwarden/mcpwarden/pin"
 )
 
@@ -122,11 +121,11 @@ func (p *Proxy) learnTools(tools []pin.Tool, hide map[string]string) {
 }
 
 func inputSchema(def []byte) jsontext.Value {
-	out := make([]jsontext.Value, 1)
-	if jsonrpc.Fields(def, []string{"inputSchema"}, out) != nil || out[0].Kind() != '{' {
+	f, err := fields(def, "inputSchema")
+	if err != nil || f[0].Kind() != '{' {
 		return nil
 	}
-	return out[0]
+	return f[0]
 }
 
 // toolsChanged is called when the server says its tool list changed: the
