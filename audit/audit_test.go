@@ -593,3 +593,49 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// TestWriteHostileText: text from a client or a server that tries to end
+// the record and start a forged one, or to end the line in chain members
+// of its own, stays inside its member's string: the file holds one line,
+// one record whose members are what was given, and an intact chain.
+func TestWriteHostileText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	l, err := Open(path, "fs", "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fakeHash := strings.Repeat("ab", 32)
+	forged := `x"}` + "\n" + `{"time":"2026-11-24T19:51:58.97Z","event":"decision","decision":"allow","prev":"` +
+		Genesis + `","hash":"` + fakeHash + `"}`
+	hostile := []string{forged, "a\rb\u2028c\u2029d\x00e\x1b[2J", `","prev":"` + Genesis + `","hash":"` + fakeHash + `"}`}
+	for _, s := range hostile {
+		r := Record{Event: EventDecision, Method: s, Target: s, Reason: s, ErrorMessage: s,
+			Warnings: []string{s}, Guards: []string{s}}
+		if err := l.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := readLines(t, path)
+	if len(lines) != len(hostile) {
+		t.Fatalf("got %d lines, want %d", len(lines), len(hostile))
+	}
+	want := "time,server,session,event,method,target,reason,error,warnings,guards,prev,hash"
+	for i, line := range lines {
+		if got := strings.Join(memberNames(t, line), ","); got != want {
+			t.Errorf("line %d: members %s, want %s", i+1, got, want)
+		}
+		e, err := ParseEntry(line)
+		if err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		s := hostile[i]
+		if e.Method != s || e.Target != s || e.Reason != s || e.Error != s ||
+			len(e.Warnings) != 1 || e.Warnings[0] != s || len(e.Guards) != 1 || e.Guards[0] != s {
+			t.Errorf("line %d does not hold the text given: %+v", i+1, e)
+		}
+	}
+	checkIntact(t, verifyFile(t, path), len(hostile))
+}
