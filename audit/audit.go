@@ -94,6 +94,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -388,20 +389,8 @@ func fields(ev *zerolog.Event, server, session string, r *Record, args []byte) {
 	if r.Duration != 0 {
 		ev.Float64("duration_ms", float64(r.Duration)/float64(time.Millisecond))
 	}
-	if len(r.Warnings) > 0 {
-		ws := make([]string, len(r.Warnings))
-		for i, w := range r.Warnings {
-			ws[i] = truncateText(w)
-		}
-		ev.Strs("warnings", ws)
-	}
-	if len(r.Guards) > 0 {
-		gs := make([]string, len(r.Guards))
-		for i, g := range r.Guards {
-			gs[i] = truncateText(g)
-		}
-		ev.Strs("guards", gs)
-	}
+	strs(ev, "warnings", r.Warnings)
+	strs(ev, "guards", r.Guards)
 	if args != nil {
 		ev.RawJSON("arguments", args)
 	}
@@ -412,6 +401,23 @@ func str(ev *zerolog.Event, key, val string) {
 	if val != "" {
 		ev.Str(key, truncateText(val))
 	}
+}
+
+// strs adds a non-empty array of texts, each truncated. Only when one is
+// too long is the array copied, so that a typical record allocates
+// nothing for it.
+func strs(ev *zerolog.Event, key string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	if slices.ContainsFunc(vals, func(v string) bool { return len(v) > MaxStringBytes }) {
+		cut := make([]string, len(vals))
+		for i, v := range vals {
+			cut[i] = truncateText(v)
+		}
+		vals = cut
+	}
+	ev.Strs(key, vals)
 }
 
 // requestID embeds a JSON-RPC id as the number or string it was, so that
