@@ -120,8 +120,8 @@ func endpoint(get func(string) string, warn func(string, ...any), signal, path s
 		return key, get(key)
 	}
 	var e Endpoint
-	raw := get("OTEL_EXPORTER_OTLP_" + signal + "_ENDPOINT")
 	key := "OTEL_EXPORTER_OTLP_" + signal + "_ENDPOINT"
+	raw := get(key)
 	if raw == "" {
 		// The general endpoint is a base URL to which the signal's path
 		// is appended; a signal-specific one is used as it is.
@@ -145,15 +145,8 @@ func endpoint(get func(string) string, warn func(string, ...any), signal, path s
 	e.URL = raw
 	k, h := pick("HEADERS")
 	e.Headers = headers(k, h, warn)
-	k, t := pick("TIMEOUT")
-	e.Timeout = defaultTimeout
-	if t != "" {
-		if ms, err := strconv.ParseUint(t, 10, 31); err == nil && ms > 0 {
-			e.Timeout = time.Duration(ms) * time.Millisecond
-		} else {
-			warn("%s=%q: want a positive number of milliseconds; using %v", k, t, defaultTimeout)
-		}
-	}
+	k, _ = pick("TIMEOUT")
+	e.Timeout = millis(get, warn, k, defaultTimeout)
 	switch k, z := pick("COMPRESSION"); z {
 	case "", "none":
 	case "gzip":
