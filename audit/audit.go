@@ -427,27 +427,29 @@ func requestID(ev *zerolog.Event, id string) {
 	if id == "" {
 		return
 	}
-	if isRawID(id) {
-		ev.RawJSON("id", []byte(id))
+	if v, ok := rawID(id); ok {
+		ev.RawJSON("id", v)
 		return
 	}
 	ev.Str("id", truncateText(id))
 }
 
-func isRawID(id string) bool {
+// rawID returns id as the JSON value to embed, converted once, and false
+// when it is not a JSON number or string.
+func rawID(id string) (jsontext.Value, bool) {
 	if len(id) > maxIDBytes {
-		return false
+		return nil, false
 	}
 	// Checking both ends excludes surrounding whitespace, and with it any
 	// newline that would split the record.
 	first, last := id[0], id[len(id)-1]
 	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
 	if !(first == '"' || first == '-' || isDigit(first)) || !(last == '"' || isDigit(last)) {
-		return false
+		return nil, false
 	}
 	v := jsontext.Value(id)
 	k := v.Kind()
-	return (k == jsontext.KindString || k == jsontext.KindNumber) && v.IsValid()
+	return v, (k == jsontext.KindString || k == jsontext.KindNumber) && v.IsValid()
 }
 
 // Close flushes the file to stable storage and closes it. Further writes
