@@ -211,7 +211,7 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 			p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: unsupported protocol version "+quoteVersion(v)+"; supported: "+versionList(), nil)
 			return
 		}
-		p.version.Store(&v)
+		p.setVersion(v)
 	}
 	if m.Method == "initialize" {
 		p.clientElicits.Store(declaresElicitation(m.Params))

@@ -159,14 +159,17 @@ func (p *Proxy) pump(d direction) {
 	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
 	for {
 		line, err := r.Next()
-		var tle *jsonrpc.TooLargeError
-		switch {
-		case errors.As(err, &tle):
-			d.tooLarge(tle)
-			continue
-		case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
-			return
-		case err != nil:
+		if err != nil {
+			// Declared only here: errors.As moves tle to the heap, which
+			// must not cost every message an allocation.
+			var tle *jsonrpc.TooLargeError
+			switch {
+			case errors.As(err, &tle):
+				d.tooLarge(tle)
+				continue
+			case errors.Is(err, io.EOF), errors.Is(err, os.ErrClosed):
+				return
+			}
 			p.diag("reading from %s: %v", d.from, err)
 			return
 		}
@@ -192,6 +195,11 @@ func (p *Proxy) answerOrphans(reason string) {
 		p.outcome(c, "server_exited", msg)
 	}
 }
+
+// setVersion records the negotiated protocol version. Its own function so
+// that only a request that names a version pays for the copy that the
+// pointer needs, not every request that looks for one.
+func (p *Proxy) setVersion(v string) { p.version.Store(&v) }
 
 func (p *Proxy) protocolVersion() string {
 	if v := p.version.Load(); v != nil {

@@ -186,7 +186,7 @@ func (p *Proxy) checkResult(c *call, m *jsonrpc.Message) ([]byte, error) {
 		if !knownVersion(v) {
 			return nil, fmt.Errorf("the MCP server chose protocol version %s, which mcpwarden does not know (supported: %s)", quoteVersion(v), versionList())
 		}
-		p.version.Store(&v)
+		p.setVersion(v)
 	}
 	return p.guarded(c, m, m.Result)
 }
