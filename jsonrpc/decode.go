@@ -155,8 +155,7 @@ func (d *Decoder) member(b []byte, m *Message, env *envelope) error {
 		if err != nil {
 			return err
 		}
-		var s string
-		if unmarshalString(v, &s) != nil || s != Version {
+		if !isVersion(v) {
 			return &DecodeError{Reason: `"jsonrpc" must be "2.0"`}
 		}
 		env.version = true
@@ -343,6 +342,17 @@ func fold(s string) string {
 		b = utf8.AppendRune(b, unicode.ToLower(unicode.ToUpper(r)))
 	}
 	return string(b)
+}
+
+// isVersion reports whether v is the JSON string "2.0". Nearly every
+// message writes it so, and is compared as written; only another
+// spelling is unquoted, which costs an allocation.
+func isVersion(v jsontext.Value) bool {
+	if string(v) == `"`+Version+`"` {
+		return true
+	}
+	var s string
+	return unmarshalString(v, &s) == nil && s == Version
 }
 
 func unmarshalString(v jsontext.Value, s *string) error {

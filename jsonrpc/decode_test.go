@@ -234,3 +234,30 @@ func TestParseIDPlainAndEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeEscapedSpellings holds the shortcuts for the common spelling
+// of the version and of string ids to the full decoding: an escaped
+// spelling means the same, and a near miss is still refused.
+func TestDecodeEscapedSpellings(t *testing.T) {
+	d := NewDecoder(0)
+	plain, err := d.Decode([]byte(`{"jsonrpc":"2.0","id":"a-1","method":"ping"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	escaped, err := d.Decode([]byte(`{"jsonrpc":"\u0032.0","id":"a\u002d1","method":"ping"}`))
+	if err != nil {
+		t.Fatalf("escaped version and id: %v", err)
+	}
+	if escaped.ID.Key() != plain.ID.Key() || escaped.ID.Raw() != `"a\u002d1"` {
+		t.Errorf("escaped id: key %q raw %s, want key %q", escaped.ID.Key(), escaped.ID.Raw(), plain.ID.Key())
+	}
+	for _, line := range []string{
+		`{"jsonrpc":"\u0032.1","id":1,"method":"m"}`,
+		`{"jsonrpc":"2.0 ","id":1,"method":"m"}`,
+		`{"jsonrpc":"2.00","id":1,"method":"m"}`,
+	} {
+		if _, err := d.Decode([]byte(line)); err == nil || !strings.Contains(err.Error(), `must be "2.0"`) {
+			t.Errorf("Decode(%s) = %v, want the version refused", line, err)
+		}
+	}
+}

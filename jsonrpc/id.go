@@ -59,10 +59,11 @@ func ParseID(v jsontext.Value) (ID, bool) {
 func parseID(v jsontext.Value) (ID, bool) {
 	switch v.Kind() {
 	case '"':
-		var s string
 		if plainString(v) {
-			s = string(v[1 : len(v)-1])
-		} else if err := unmarshalString(v, &s); err != nil {
+			return ID{raw: string(v), key: "s:" + string(v[1:len(v)-1])}, true
+		}
+		var s string // on the heap (unmarshalString keeps &s): only here
+		if err := unmarshalString(v, &s); err != nil {
 			return ID{}, false
 		}
 		return ID{raw: string(v), key: "s:" + s}, true
