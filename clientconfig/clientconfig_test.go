@@ -230,6 +230,15 @@ command = "neither"
 		exact: true,
 	},
 	{
+		name:   "codex with a byte order mark",
+		client: "codex",
+		input:  "\ufeff[mcp_servers.b]\ncommand = \"b-server\"\n",
+		keep:   []string{"\ufeff[mcp_servers.b]\n"},
+		want: map[string]want{
+			"mcp_servers/b": {Wrapped, "default", warden, wrapped("default", "b-server")},
+		},
+	},
+	{
 		name:   "codex crlf and already wrapped",
 		client: "codex",
 		input:  "[mcp_servers.a]\r\ncommand = \"mcpwarden\"\r\nargs = [\"run\", \"--audit-log\", \"/tmp/a.jsonl\", \"--profile=memory\", \"npx\", \"-y\", \"@modelcontextprotocol/server-memory\"]\r\n\r\n[mcp_servers.b]\r\ncommand = \"b-server\"\r\n",

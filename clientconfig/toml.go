@@ -1,6 +1,7 @@
 package clientconfig
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -159,6 +160,10 @@ type tscan struct {
 
 func scanTOML(b []byte) ([]tval, error) {
 	s := &tscan{b: b}
+	// A byte order mark, which the decoder accepts, starts no key.
+	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+		s.i = 3
+	}
 	var table []string
 	for {
 		s.skipSpace(true)
