@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -136,9 +135,7 @@ func DecodeArgs(args jsontext.Value) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("arguments: data after the value")
-	}
+	// Nothing can follow the value: args passed the strict decoder whole.
 	return numbers(v)
 }
 
