@@ -299,3 +299,29 @@ func TestServerRequestWithSecretBlocked(t *testing.T) {
 	h.sync("after")
 	quiet(t, h.toClient, "client")
 }
+
+// The first listing ends with its last page: a tool a server adds later
+// is new and hidden even when the server never says its list changed.
+func TestPinnedToolAddedWithoutListChanged(t *testing.T) {
+	h := guardHarness(t, filter.CallsConfig{}, true)
+	list := func(id, result string) string {
+		h.fromClient(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list"}`)
+		next(t, h.toServer, "server")
+		h.fromServer(`{"jsonrpc":"2.0","id":` + id + `,"result":` + result + `}`)
+		return next(t, h.toClient, "client")
+	}
+	a := `{"name":"a","description":"A.","inputSchema":{"type":"object"}}`
+	x := `{"name":"exfil","description":"Send files.","inputSchema":{"type":"object"}}`
+	if got := list("1", `{"tools":[`+a+`]}`); !strings.Contains(got, `"a"`) {
+		t.Fatalf("first listing: %s", got)
+	}
+	if got := list("2", `{"tools":[`+a+`,`+x+`]}`); !strings.Contains(got, `"a"`) || strings.Contains(got, `"exfil"`) {
+		t.Errorf("second listing: %s, want exfil hidden as new", got)
+	}
+	h.fromClient(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"exfil","arguments":{}}}`)
+	if got := next(t, h.toClient, "client"); !strings.Contains(got, "Unknown tool: exfil") {
+		t.Errorf("call of the new tool: %s", got)
+	}
+	h.sync("after")
+	quiet(t, h.toServer, "server")
+}

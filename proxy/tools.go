@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/mcpwarden/mcpwarden/filter"
@@ -26,6 +27,12 @@ func (p *Proxy) toolsList(result jsontext.Value) (hide func(name string) bool, e
 		if hidden, err = p.pinTools(tools); err != nil {
 			return nil, err
 		}
+		if f, err := fields(result, "nextCursor"); err == nil && (f[0] == nil || f[0].Kind() == 'n') {
+			// The first listing ends with its last page: a tool that
+			// appears in any later listing is new, whether or not the
+			// server said its list changed.
+			p.firstSight.Store(false)
+		}
 	}
 	p.learnTools(tools, hidden)
 	return func(name string) bool { return hidden[name] != "" }, nil
@@ -33,8 +40,9 @@ func (p *Proxy) toolsList(result jsontext.Value) (hide func(name string) bool, e
 
 // pinTools checks tools against their pins and returns the tools to hide,
 // with the reason. The pages of the first listing a server ever gives are
-// all first sight, however many pages there are, until the server says
-// its list changed.
+// all first sight, however many pages there are: the tools of its later
+// pages are accepted as the digests Check saw, so that a definition
+// swapped in between is not.
 func (p *Proxy) pinTools(tools []pin.Tool) (map[string]string, error) {
 	verdicts, err := p.cfg.Pins.Check(tools)
 	if err != nil {
@@ -47,7 +55,7 @@ func (p *Proxy) pinTools(tools []pin.Tool) (map[string]string, error) {
 		case v.Status == pin.FirstSight:
 			p.firstSight.Store(true)
 		case v.Status == pin.New && p.firstSight.Load():
-			later = append(later, v.Name)
+			later = append(later, v.Name+"@"+pin.Digest(v.New))
 		case v.Blocked():
 			hide[v.Name] = fmt.Sprintf("the definition of tool %q is %s since it was pinned; review it with `mcpwarden pin show %s` and accept it with `mcpwarden pin accept %s %s`",
 				v.Name, statusWord(v.Status), p.cfg.Pins.Server(), p.cfg.Pins.Server(), v.Name)
@@ -55,7 +63,11 @@ func (p *Proxy) pinTools(tools []pin.Tool) (map[string]string, error) {
 	}
 	if len(later) > 0 {
 		if _, err := p.cfg.Pins.Accept(later...); err != nil {
-			return nil, err
+			// Another writer changed them since Check: not first sight.
+			for _, name := range later {
+				name, _, _ = strings.Cut(name, "@sha256:")
+				hide[name] = fmt.Sprintf("the definition of tool %q changed while it was being pinned; review it with `mcpwarden pin show %s`", name, p.cfg.Pins.Server())
+			}
 		}
 	}
 	for _, v := range verdicts {
