@@ -41,7 +41,7 @@ func rewriteStrings(v jsontext.Value, f StringFunc, cache *scratchCache) (jsonte
 	if !hasString(v) {
 		return v, false, nil
 	}
-	w := rewriter{v: v, f: f, scratch: cache.get()}
+	w := rewriter{v: v, f: f, scratch: cache.get(len(v))}
 	defer func() { cache.put(w.scratch, len(v)) }()
 	if err := w.run(); err != nil {
 		return nil, false, fmt.Errorf("rewriting strings: %w", err)
@@ -65,12 +65,20 @@ const keepScratch = 1 << 20
 
 func newScratchCache() *scratchCache { return &scratchCache{slot: make(chan []byte, 1)} }
 
-func (c *scratchCache) get() []byte {
+// get takes the buffer for a document of docSize bytes. A large buffer
+// stays in the cache for the next large document instead of going to a
+// small one, whose put would let it go: small arguments checked between
+// large results must not cost each result a fresh buffer.
+func (c *scratchCache) get(docSize int) []byte {
 	if c == nil {
 		return nil
 	}
 	select {
 	case b := <-c.slot:
+		if cap(b) > keepScratch && docSize <= keepScratch {
+			c.put(b, cap(b))
+			return nil
+		}
 		return b
 	default:
 		return nil
