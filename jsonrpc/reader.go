@@ -1,7 +1,6 @@
 package jsonrpc
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -32,13 +31,29 @@ func (e *TooLargeError) Error() string {
 }
 
 // Reader splits a stream into newline-delimited messages as the MCP stdio
-// transport defines them. It holds at most the limit plus one buffer in
-// memory, whatever the peer sends.
+// transport defines them. It holds at most the limit plus one read buffer
+// in memory, whatever the peer sends.
+//
+// It is its own buffer rather than a bufio.Reader under a line buffer: a
+// line longer than the read buffer is read straight into the memory it is
+// returned in, so the bytes of a large result are copied once on their way
+// in, not twice.
 type Reader struct {
-	br    *bufio.Reader
+	rd    io.Reader
+	buf   []byte // buf[r:w] is read and not yet returned
+	r, w  int
+	err   error // the read error, returned once buf[r:w] is used up
 	limit int
-	line  []byte
+	// last is the length of the line returned last, which decides
+	// whether a large buffer is worth keeping.
+	last int
+	// empty counts reads in a row that returned nothing and no error.
+	empty int
 }
+
+// readSize is the size of a Reader's buffer while lines are short, and so
+// the least it asks of a read.
+const readSize = 64 << 10
 
 // NewReader returns a Reader of r that refuses lines longer than limit bytes
 // (DefaultMaxMessageSize when limit <= 0).
@@ -46,7 +61,7 @@ func NewReader(r io.Reader, limit int) *Reader {
 	if limit <= 0 {
 		limit = DefaultMaxMessageSize
 	}
-	return &Reader{br: bufio.NewReaderSize(r, 64<<10), limit: limit}
+	return &Reader{rd: r, limit: limit}
 }
 
 // Next returns the next non-blank line without its line terminator. The
@@ -68,96 +83,146 @@ func (r *Reader) Next() ([]byte, error) {
 	}
 }
 
-// keepLine is the capacity of line buffer a Reader keeps between lines;
-// a larger buffer is kept while large lines keep coming, and let go after
+// keepLine is the capacity of buffer a Reader keeps between lines; a
+// larger buffer is kept while large lines keep coming, and let go after
 // the first line that did not need it, so that one large result does not
 // pin its size for the whole session, and a run of them does not pay for
 // fresh pages each time.
 const keepLine = 1 << 20
 
 func (r *Reader) readLine() ([]byte, error) {
-	if cap(r.line) > keepLine && len(r.line) <= keepLine {
-		r.line = nil
-	}
-	r.line = r.line[:0]
+	r.shrink()
+	scanned := 0 // bytes of buf[r:w] known to hold no newline
 	for {
-		chunk, err := r.br.ReadSlice('\n')
-		n := len(r.line) + len(chunk)
-		if err == nil {
-			n-- // the newline is not counted
+		if i := bytes.IndexByte(r.buf[r.r+scanned:r.w], '\n'); i >= 0 {
+			end := r.r + scanned + i
+			line := r.buf[r.r:end]
+			r.r = end + 1
+			if len(line) > r.limit {
+				return nil, r.tooLarge(line, line[max(0, len(line)-keepAround):], int64(len(line)))
+			}
+			r.last = len(line)
+			return line, nil
 		}
-		if n > r.limit {
-			return nil, r.discard(chunk, err)
+		scanned = r.w - r.r
+		if scanned > r.limit {
+			return nil, r.discard()
 		}
-		r.grow(len(chunk))
-		r.line = append(r.line, chunk...)
-		switch {
-		case err == nil:
-			return r.line[:len(r.line)-1], nil
-		case errors.Is(err, bufio.ErrBufferFull):
-			continue
-		case errors.Is(err, io.EOF) && len(r.line) > 0:
-			return r.line, nil
-		default:
-			return nil, err
+		if r.err != nil {
+			if scanned > 0 && errors.Is(r.err, io.EOF) {
+				line := r.buf[r.r:r.w]
+				r.r = r.w
+				r.last = len(line)
+				return line, nil
+			}
+			return nil, r.err
 		}
+		r.fill()
 	}
 }
 
-// jumpOver is the line buffer size past which grow goes to the limit.
-const jumpOver = 8 << 20
-
-// grow makes room for n more bytes of line, doubling the buffer rather
-// than letting append grow it by a quarter at a time: a line of many
-// megabytes is then copied a few times, not dozens, and leaves less
-// garbage behind. The buffer never grows past the limit and a newline.
-func (r *Reader) grow(n int) {
-	need := len(r.line) + n
-	if need <= cap(r.line) {
+// shrink lets a large buffer go once a line has not needed it, moving
+// what is left unread into a small one.
+func (r *Reader) shrink() {
+	if cap(r.buf) <= keepLine || r.last > keepLine || r.w-r.r > readSize {
 		return
 	}
-	size := max(2*cap(r.line), need, 4096)
-	if size > jumpOver {
-		// A line this long is likely longer still: go to the limit at
-		// once instead of leaving a trail of ever larger garbage. Pages
-		// of the buffer that the line does not reach are never touched.
-		size = r.limit + 1
-	}
-	size = min(size, r.limit+1)
-	buf := make([]byte, len(r.line), max(size, need))
-	copy(buf, r.line)
-	r.line = buf
+	buf := make([]byte, readSize)
+	r.w = copy(buf, r.buf[r.r:r.w])
+	r.r = 0
+	r.buf = buf
 }
 
-// discard consumes the rest of an oversized line, keeping its head and tail.
-func (r *Reader) discard(chunk []byte, err error) error {
-	tle := &TooLargeError{Limit: r.limit}
-	tle.Head = append([]byte(nil), r.line[:min(len(r.line), keepAround)]...)
-	if len(tle.Head) < keepAround {
-		tle.Head = append(tle.Head, chunk[:min(len(chunk), keepAround-len(tle.Head))]...)
+// jumpOver is the buffer size past which fill goes to the limit at once.
+const jumpOver = 8 << 20
+
+// fill reads once into the free end of the buffer, first making room:
+// what is unread moves to the front, and a buffer that it fills is
+// replaced by one twice the size, rather than letting append grow it by
+// a quarter at a time, so a line of many megabytes is copied a few times,
+// not dozens. The buffer never grows past the limit and one read.
+func (r *Reader) fill() {
+	if r.w == len(r.buf) {
+		if r.r > 0 {
+			r.w = copy(r.buf, r.buf[r.r:r.w])
+			r.r = 0
+		}
+		if r.w == len(r.buf) {
+			size := max(2*len(r.buf), readSize)
+			if size > jumpOver {
+				// A line this long is likely longer still: go to the
+				// limit at once instead of leaving a trail of ever larger
+				// garbage. Pages the line does not reach are never
+				// touched.
+				size = r.limit + readSize
+			}
+			buf := make([]byte, min(size, r.limit+readSize))
+			r.w = copy(buf, r.buf[r.r:r.w])
+			r.buf = buf
+		}
 	}
-	size := int64(len(r.line))
-	tail := make([]byte, 0, 2*keepAround)
+	n, err := r.rd.Read(r.buf[r.w:])
+	r.w += n
+	switch {
+	case err != nil:
+		r.err = err
+	case n > 0:
+		r.empty = 0
+	default:
+		// io.Reader allows a read of nothing and no error, and the
+		// caller's loop retries it; as bufio does, a run of them ends
+		// the stream rather than spinning forever.
+		r.empty++
+		if r.empty >= 100 {
+			r.err = io.ErrNoProgress
+		}
+	}
+}
+
+// discard consumes the rest of an oversized line whose first part fills
+// buf[r:w], keeping its head and tail.
+func (r *Reader) discard() error {
+	head := r.buf[r.r:min(r.w, r.r+keepAround)]
+	size := int64(r.w - r.r)
+	tail := append(make([]byte, 0, 2*keepAround), r.buf[max(r.r, r.w-keepAround):r.w]...)
+	head = append(make([]byte, 0, len(head)), head...)
+	r.r, r.w = 0, 0
 	for {
+		if r.err != nil {
+			r.last = 0
+			if !errors.Is(r.err, io.EOF) {
+				return fmt.Errorf("reading oversized message: %w", r.err)
+			}
+			return r.tooLarge(head, tail, size)
+		}
+		r.fill()
+		chunk := r.buf[r.r:r.w]
+		i := bytes.IndexByte(chunk, '\n')
+		if i >= 0 {
+			chunk = chunk[:i]
+			r.r += i + 1
+		} else {
+			r.r, r.w = 0, 0
+		}
 		size += int64(len(chunk))
 		tail = append(tail, chunk...)
 		if len(tail) > keepAround {
 			tail = append(tail[:0], tail[len(tail)-keepAround:]...)
 		}
-		if err == nil || !errors.Is(err, bufio.ErrBufferFull) {
-			break
+		if i >= 0 {
+			return r.tooLarge(head, tail, size)
 		}
-		chunk, err = r.br.ReadSlice('\n')
 	}
-	if err == nil {
-		size-- // the newline
-		tail = tail[:len(tail)-1]
+}
+
+// tooLarge builds the error for a discarded line of size bytes from copies
+// of its first and last bytes.
+func (r *Reader) tooLarge(head, tail []byte, size int64) *TooLargeError {
+	r.last = 0
+	return &TooLargeError{
+		Size:  size,
+		Limit: r.limit,
+		Head:  append([]byte(nil), head[:min(len(head), keepAround)]...),
+		Tail:  bytes.TrimRight(append([]byte(nil), tail...), "\r"),
 	}
-	tle.Size = size
-	tle.Tail = bytes.TrimRight(tail, "\r")
-	r.line = r.line[:0]
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading oversized message: %w", err)
-	}
-	return tle
 }

@@ -62,8 +62,8 @@ func TestReaderOversized(t *testing.T) {
 	if line, err = r.Next(); err != nil || string(line) != "ok" {
 		t.Fatalf("last line = %q, %v", line, err)
 	}
-	if cap(r.line) > 2*limit+64<<10 {
-		t.Errorf("reader buffer grew to %d bytes for a %d-byte limit", cap(r.line), limit)
+	if cap(r.buf) > limit+readSize {
+		t.Errorf("reader buffer grew to %d bytes for a %d-byte limit", cap(r.buf), limit)
 	}
 }
 
@@ -88,4 +88,52 @@ func TestReaderPassesIOErrors(t *testing.T) {
 	if _, err := r.Next(); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want boom", err)
 	}
+}
+
+// FuzzReaderAgrees holds Next to a plain split of the whole input on
+// newlines: the same lines in the same order, the oversized ones as
+// errors of their exact size, whatever sizes the reads come in.
+func FuzzReaderAgrees(f *testing.F) {
+	f.Add([]byte("a\nbb\r\n\n  \nccc"), 2, uint8(0))
+	f.Add([]byte(strings.Repeat("x", 70000)+"\ny\n"+strings.Repeat("z", 200000)), 100000, uint8(2))
+	f.Fuzz(func(t *testing.T, in []byte, limit int, split uint8) {
+		limit = 1 + (limit&0x3ffff)%300000
+		var src io.Reader = bytes.NewReader(in)
+		switch split % 3 {
+		case 1:
+			src = iotest.OneByteReader(src)
+		case 2:
+			src = iotest.HalfReader(src)
+		}
+		r := NewReader(src, limit)
+		pieces := bytes.Split(in, []byte("\n"))
+		if len(pieces[len(pieces)-1]) == 0 {
+			pieces = pieces[:len(pieces)-1]
+		}
+		for _, raw := range pieces {
+			if len(raw) <= limit && len(bytes.TrimSpace(bytes.TrimRight(raw, "\r"))) == 0 {
+				continue
+			}
+			line, err := r.Next()
+			if len(raw) > limit {
+				var tle *TooLargeError
+				if !errors.As(err, &tle) || tle.Size != int64(len(raw)) {
+					t.Fatalf("line of %d bytes over the limit %d: %v", len(raw), limit, err)
+				}
+				if !bytes.HasPrefix(raw, tle.Head) || !bytes.HasSuffix(bytes.TrimRight(raw, "\r"), tle.Tail) {
+					t.Fatalf("head or tail not of the line")
+				}
+				continue
+			}
+			if err != nil || !bytes.Equal(line, bytes.TrimRight(raw, "\r")) {
+				t.Fatalf("line = %.40q, %v; want %.40q", line, err, raw)
+			}
+		}
+		if _, err := r.Next(); !errors.Is(err, io.EOF) {
+			t.Fatalf("after the last line: %v, want EOF", err)
+		}
+		if cap(r.buf) > limit+readSize {
+			t.Fatalf("buffer of %d bytes for a limit of %d", cap(r.buf), limit)
+		}
+	})
 }
