@@ -46,7 +46,16 @@ type Config struct {
 	// none yet), also without an audit log; telemetry export uses it. It
 	// must not block.
 	Observe func(r audit.Record, at time.Time, protocolVersion string)
+	// Widen, if set, is called once for each direction, the first time a
+	// message of more than LargeMessage bytes comes from that side, so
+	// that the caller can give that direction's pipes larger kernel
+	// buffers: a session that never moves a large message keeps the
+	// default ones. fromServer tells which direction it is.
+	Widen func(fromServer bool)
 }
+
+// LargeMessage is the size of message past which Config.Widen is called.
+const LargeMessage = 1 << 20
 
 // Streams are the four ends a Proxy pumps between.
 type Streams struct {
@@ -145,6 +154,7 @@ func (p *Proxy) markClientGone() {
 type direction struct {
 	from     string // "the client" or "the server", for diagnostics
 	in       io.Reader
+	server   bool // the direction from the server
 	tooLarge func(*jsonrpc.TooLargeError)
 	batch    func(*jsonrpc.Decoder, []byte)
 	invalid  func(err error, line []byte)
@@ -157,8 +167,16 @@ type direction struct {
 func (p *Proxy) pump(d direction) {
 	r := jsonrpc.NewReader(d.in, p.cfg.MaxMessageSize)
 	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
+	widened := p.cfg.Widen == nil
 	for {
 		line, err := r.Next()
+		if !widened && (len(line) > LargeMessage || err != nil) {
+			var tle *jsonrpc.TooLargeError
+			if len(line) > LargeMessage || errors.As(err, &tle) && tle.Size > LargeMessage {
+				p.cfg.Widen(d.server)
+				widened = true
+			}
+		}
 		if err != nil {
 			// Declared only here: errors.As moves tle to the heap, which
 			// must not cost every message an allocation.

@@ -505,3 +505,34 @@ func TestServerRequestsAnsweredWhenClientCannot(t *testing.T) {
 	}
 	h.sync("s")
 }
+
+// TestWidenOncePerDirection: the caller's Widen hook runs the first time a
+// message over LargeMessage comes from a side, once for that side, and
+// never for small messages.
+func TestWidenOncePerDirection(t *testing.T) {
+	widened := make(chan bool, 10)
+	h := newHarnessWith(t, denyDelete(), 8<<20, func(c *Config) { c.Widen = func(fromServer bool) { widened <- fromServer } })
+	h.sync("small")
+	if len(widened) != 0 {
+		t.Fatal("Widen called for small messages")
+	}
+	text := strings.Repeat("b", LargeMessage)
+	for i := range 2 {
+		id := fmt.Sprint(80 + i)
+		h.fromClient(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"echo","arguments":{"x":"` + text + `"}}}`)
+		next(t, h.toServer, "server")
+		h.fromServer(`{"jsonrpc":"2.0","id":` + id + `,"result":{"content":[{"type":"text","text":"` + text + `"}]}}`)
+		if r := decodeResponse(t, next(t, h.toClient, "client")); string(r.ID) != id || r.Error != nil {
+			t.Fatalf("answer %+v", r)
+		}
+	}
+	h.sync("after")
+	close(widened)
+	var got []bool
+	for w := range widened {
+		got = append(got, w)
+	}
+	if len(got) != 2 || got[0] == got[1] {
+		t.Fatalf("Widen calls (fromServer) = %v, want one for each direction", got)
+	}
+}

@@ -18,6 +18,7 @@ func (p *Proxy) pumpServer() {
 	p.pump(direction{
 		from:     "the server",
 		in:       p.streams.ServerOut,
+		server:   true,
 		tooLarge: p.serverTooLarge,
 		batch:    p.serverBatch,
 		invalid:  p.serverInvalid,

@@ -3,6 +3,7 @@ package supervise
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -50,5 +51,34 @@ func TestPollable(t *testing.T) {
 	defer f.Close()
 	if got := Pollable(f, int(f.Fd())); got != f || nonblocking(t, int(f.Fd())) {
 		t.Error("a regular file was changed")
+	}
+}
+
+// TestWidenPipe: a pipe gets PipeBuffer bytes of kernel buffer (as an
+// unprivileged user too: it is at most /proc/sys/fs/pipe-max-size), while
+// a regular file and a value that is no file are left alone.
+func TestWidenPipe(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := WidenPipe(w); err != nil {
+		t.Fatal(err)
+	}
+	if size, err := unix.FcntlInt(r.Fd(), unix.F_GETPIPE_SZ, 0); err != nil || size != PipeBuffer {
+		t.Fatalf("pipe buffer = %d, %v; want %d", size, err, PipeBuffer)
+	}
+	f, err := os.Create(filepath.Join(t.TempDir(), "file"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := WidenPipe(f); err != nil {
+		t.Errorf("regular file: %v", err)
+	}
+	if err := WidenPipe(strings.NewReader("")); err != nil {
+		t.Errorf("not a file: %v", err)
 	}
 }

@@ -133,6 +133,7 @@ func run(f *runFlags, argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		Calls:          g.calls,
 		Pins:           g.pins,
 		Observe:        tel.Observer(),
+		Widen:          widenPipes(stdin, stdout, serverIn, serverOut),
 	}, proxy.Streams{ClientIn: stdin, ClientOut: stdout, ServerIn: serverIn, ServerOut: serverOut})
 
 	stopSignals := relaySignals(proc)
@@ -207,4 +208,20 @@ func relaySignals(proc *supervise.Process) (stop func()) {
 		}
 	}()
 	return func() { signal.Stop(ch); close(ch) }
+}
+
+// widenPipes gives the pipes of the direction a large message came from a
+// larger kernel buffer, so the next large message crosses them with a
+// sixteenth of the wake-ups. It is best effort: a pipe that cannot be
+// widened is as fast as it was.
+func widenPipes(stdin, stdout, serverIn, serverOut any) func(fromServer bool) {
+	return func(fromServer bool) {
+		ends := []any{stdin, serverIn}
+		if fromServer {
+			ends = []any{serverOut, stdout}
+		}
+		for _, end := range ends {
+			_ = supervise.WidenPipe(end)
+		}
+	}
 }
