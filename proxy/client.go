@@ -169,8 +169,12 @@ func (p *Proxy) clientNotification(m *jsonrpc.Message) {
 		return
 	}
 	if m.Method == "notifications/cancelled" {
-		if id, ok := cancelledID(m); ok && p.cancelApproval(id) {
+		if id, ok := cancelledID(m); ok && (p.cancelApproval(id) || p.cancelParked(id)) {
 			return // the server never saw the call
+		}
+		if id, ok := cancelledID(m); ok && p.isOwnListing(id) {
+			p.diag("dropped the client's cancellation of mcpwarden's own request %s", id)
+			return
 		}
 		p.cancelled(m, p.fromClient)
 	}
@@ -196,7 +200,11 @@ func cancelledID(m *jsonrpc.Message) (jsonrpc.ID, bool) {
 	return jsonrpc.ParseID(f[0])
 }
 
-func (p *Proxy) clientRequest(m *jsonrpc.Message) {
+func (p *Proxy) clientRequest(m *jsonrpc.Message) { p.request(m, false) }
+
+// request handles a request from the client; listed is set when it was
+// held for mcpwarden's own listing of the tools, which is now done.
+func (p *Proxy) request(m *jsonrpc.Message, listed bool) {
 	if disguised(m.Method) {
 		p.diag("refused %q: a case variant of a guarded method", m.Method)
 		p.reply(m.ID, jsonrpc.CodeMethodNotFound, "Method not found", nil)
@@ -228,6 +236,18 @@ func (p *Proxy) clientRequest(m *jsonrpc.Message) {
 	}
 	raw := m.Raw
 	if d.Allow && m.Method == "tools/call" {
+		if p.needsListing(c.target) {
+			if !listed {
+				p.park(m, c)
+				return
+			}
+			if p.cfg.Calls != nil {
+				args, _, _ = p.cfg.Calls.RedactArgs(c.target, args) // the refusal is recorded
+			}
+			p.refuseCall(m, c, args, &filter.CallError{Unknown: true,
+				Reason: "the MCP server does not list this tool, so its definition and arguments cannot be checked"})
+			return
+		}
 		var cerr *filter.CallError
 		if raw, args, cerr = p.guardCall(m, c, args); cerr != nil {
 			p.refuseCall(m, c, args, cerr)
@@ -263,7 +283,7 @@ func (p *Proxy) forward(id jsonrpc.ID, c *call, raw []byte) {
 		p.outcome(c, "error", "too many requests in flight")
 		return
 	}
-	if p.awaitingApproval(id) || !p.fromClient.Add(id, c) {
+	if p.awaitingApproval(id) || p.isParked(id) || !p.fromClient.Add(id, c) {
 		p.reply(id, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+id.Raw()+" is already in flight", nil)
 		p.outcome(c, "error", "duplicate request id")
 		return

@@ -36,6 +36,15 @@ type toolInfo struct {
 
 func newToolState() *toolState { return &toolState{tools: map[string]toolInfo{}} }
 
+// find returns what the session's listings said of the tool, and
+// whether any listed it.
+func (t *toolState) find(name string) (toolInfo, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	info, ok := t.tools[name]
+	return info, ok
+}
+
 func (t *toolState) lookup(name string) toolInfo {
 	t.mu.Lock()
 	defer t.mu.Unlock()

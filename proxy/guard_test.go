@@ -65,6 +65,7 @@ func decodeRPC(t *testing.T, line string) rpc {
 func TestApprovalByElicitation(t *testing.T) {
 	h := guardHarness(t, filter.CallsConfig{Rules: []profile.ToolRule{{Name: "echo", Approval: "always"}}}, false)
 	h.handshake("2025-11-25", `{"elicitation":{}}`)
+	h.listTools("echo")
 	ask := func(call string) rpc {
 		t.Helper()
 		h.fromClient(call)
@@ -116,6 +117,7 @@ func TestApprovalByElicitation(t *testing.T) {
 func TestApprovalWithoutElicitationFailsClosed(t *testing.T) {
 	h := guardHarness(t, filter.CallsConfig{Rules: []profile.ToolRule{{Name: "echo", Approval: "once-per-session"}}}, false)
 	h.handshake("2025-06-18", `{}`)
+	h.listTools("echo")
 	h.fromClient(echoCall("1", "x"))
 	if got := next(t, h.toClient, "client"); !strings.Contains(got, `"isError":true`) || !strings.Contains(got, "no elicitation capability") {
 		t.Errorf("client got %s", got)
@@ -131,6 +133,7 @@ func TestApprovalInputRequired(t *testing.T) {
 	call := func(id, text, extra string) string {
 		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"name":"echo","arguments":{"text":"` + text + `"}` + extra + `}}`
 	}
+	h.listTools("echo")
 	h.fromClient(call("1", "five", ""))
 	var first struct {
 		ResultType    string                     `json:"resultType"`
@@ -227,6 +230,7 @@ func TestPinnedListing(t *testing.T) {
 func TestSecretsInArgumentsNeverReachServer(t *testing.T) {
 	token := "ghp_" + strings.Repeat("Ab3dE6gH9j", 3) + "KmNpQr"
 	h := guardHarness(t, filter.CallsConfig{Secrets: "redact", Rules: []profile.ToolRule{{Name: "strict", Secrets: "block"}}}, false)
+	h.listTools("echo", "strict")
 	h.fromClient(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"send ` + token + `","n":1},"_meta":{"k":"v"}}}`)
 	got := next(t, h.toServer, "server")
 	want := `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"send [REDACTED:github-pat]","n":1},"_meta":{"k":"v"}}}`
@@ -324,4 +328,20 @@ func TestPinnedToolAddedWithoutListChanged(t *testing.T) {
 	}
 	h.sync("after")
 	quiet(t, h.toServer, "server")
+}
+
+// listTools lists the server's tools as a client does before calling
+// them, the server answering with the named tools.
+func (h *harness) listTools(names ...string) {
+	h.t.Helper()
+	h.fromClient(`{"jsonrpc":"2.0","id":"list","method":"tools/list"}`)
+	if got := decodeRPC(h.t, next(h.t, h.toServer, "server")); got.Method != "tools/list" {
+		h.t.Fatalf("server got %+v, want the tools/list", got)
+	}
+	var tools []string
+	for _, n := range names {
+		tools = append(tools, `{"name":"`+n+`","inputSchema":{"type":"object"}}`)
+	}
+	h.fromServer(`{"jsonrpc":"2.0","id":"list","result":{"tools":[` + strings.Join(tools, ",") + `]}}`)
+	next(h.t, h.toClient, "client")
 }

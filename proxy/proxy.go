@@ -81,6 +81,7 @@ type Proxy struct {
 	firstSight atomic.Bool             // this session pinned the server's first tools
 	warned     sync.Map                // guard findings already reported
 	approvals  *approvals              // calls waiting for a person
+	listing    listing                 // mcpwarden's own tools/list and the calls it holds
 	// clientElicits is set when the client declared the elicitation
 	// capability in initialize.
 	clientElicits atomic.Bool
@@ -100,6 +101,9 @@ type call struct {
 	// approval is set on mcpwarden's own elicitation requests: the
 	// client's answer belongs to it, not to the server.
 	approval *approval
+	// ownListing marks mcpwarden's own tools/list: the server's answer
+	// belongs to it, not to the client.
+	ownListing bool
 }
 
 // New returns a Proxy for the given streams.
@@ -208,6 +212,10 @@ func (p *Proxy) pump(d direction) {
 func (p *Proxy) answerOrphans(reason string) {
 	p.orphanApprovals(reason)
 	for _, c := range p.fromClient.Close() {
+		if c.ownListing {
+			p.listingDone("the MCP server " + reason)
+			continue
+		}
 		msg := "MCP server " + reason + " before answering"
 		p.reply(c.id, jsonrpc.CodeServerGone, "mcpwarden: "+msg, nil)
 		p.outcome(c, "server_exited", msg)

@@ -31,6 +31,10 @@ func (p *Proxy) serverInvalid(err error, line []byte) {
 	var de *jsonrpc.DecodeError
 	if errors.As(err, &de) && !de.ID.IsZero() && !de.HasMethod {
 		if c, ok := p.fromClient.Take(de.ID); ok {
+			if c.ownListing {
+				p.listingDone("its answer was invalid: " + de.Reason)
+				return
+			}
 			p.reply(c.id, jsonrpc.CodeInternalError, "mcpwarden: the MCP server's response was invalid: "+de.Reason, nil)
 			p.outcome(c, "error", "invalid response: "+de.Reason)
 		}
@@ -45,6 +49,10 @@ func (p *Proxy) serverTooLarge(tle *jsonrpc.TooLargeError) {
 	}
 	if c, ok := p.fromClient.Take(env.ID); ok {
 		msg := fmt.Sprintf("mcpwarden: the MCP server's response of %d bytes exceeds the limit of %d bytes", tle.Size, tle.Limit)
+		if c.ownListing {
+			p.listingDone(msg)
+			return
+		}
 		p.reply(c.id, jsonrpc.CodeInternalError, msg, nil)
 		p.outcome(c, "error", msg)
 	}
@@ -69,6 +77,10 @@ func (p *Proxy) serverBatch(dec *jsonrpc.Decoder, line []byte) {
 			p.fromServerMsg(m)
 		case m.Kind == jsonrpc.Response:
 			if c, ok := p.fromClient.Take(m.ID); ok {
+				if c.ownListing {
+					p.listingDone("it answered in a batch, which this protocol version does not allow")
+					continue
+				}
 				p.reply(c.id, jsonrpc.CodeInternalError, "mcpwarden: the MCP server answered in a batch, which this protocol version does not allow", nil)
 				p.outcome(c, "error", "answer in a batch")
 			}
@@ -145,6 +157,10 @@ func (p *Proxy) serverResponse(m *jsonrpc.Message) {
 	c, ok := p.fromClient.Take(m.ID)
 	if !ok {
 		p.diag("dropped a response from the server to unknown request id %s", m.ID)
+		return
+	}
+	if c.ownListing {
+		p.listingAnswered(m)
 		return
 	}
 	out := m.Raw

@@ -1,0 +1,251 @@
+package proxy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/audit"
+	"github.com/mcpwarden/mcpwarden/jsonrpc"
+)
+
+// A tools/call of a tool that this session has not seen listed is checked
+// against nothing: no pin says whether its definition changed, no input
+// schema checks its arguments. A client that calls from a list it cached
+// in an earlier session, or a model that calls a name a server slipped
+// into some text, would get past both guards. So mcpwarden lists the
+// server's tools itself, with a tools/list request of its own, and holds
+// such calls until the listing is done; then they are checked like any
+// other, and a tool the server does not list is refused as unknown.
+
+// listing is mcpwarden's own tools/list in flight and the calls it holds.
+type listing struct {
+	mu     sync.Mutex
+	id     jsonrpc.ID   // of the page in flight; zero when none
+	seq    int          // pages requested, for fresh ids
+	parked []parkedCall // calls waiting for the listing, in arrival order
+	// meta holds the protocol's members of the _meta of the call that
+	// started the listing: in the stateless protocol every request
+	// carries the version and the client's capabilities, so mcpwarden's
+	// own must carry the client's.
+	meta map[string]jsontext.Value
+}
+
+// parkedCall is a tools/call held for the listing, copied out of the
+// reader's buffer.
+type parkedCall struct {
+	id  jsonrpc.ID
+	raw []byte
+}
+
+// needsListing reports whether a call of tool must wait for a listing:
+// some guard checks calls against the listed definition, and this
+// session has not seen one for it.
+func (p *Proxy) needsListing(tool string) bool {
+	if p.cfg.Pins == nil && p.cfg.Calls == nil {
+		return false
+	}
+	_, known := p.tools.find(tool)
+	return !known
+}
+
+// park holds a call until mcpwarden's own listing is answered, starting
+// the listing if none is in flight.
+func (p *Proxy) park(m *jsonrpc.Message, c *call) {
+	l := &p.listing
+	l.mu.Lock()
+	if len(l.parked) >= maxInFlight {
+		l.mu.Unlock()
+		p.reply(m.ID, jsonrpc.CodeInternalError, fmt.Sprintf("mcpwarden: more than %d requests in flight; retry when some have been answered", maxInFlight), nil)
+		return
+	}
+	if p.isParkedLocked(m.ID) || p.fromClient.Has(m.ID) || p.awaitingApproval(m.ID) {
+		l.mu.Unlock()
+		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
+		return
+	}
+	l.parked = append(l.parked, parkedCall{id: m.ID, raw: slices.Clone(m.Raw)})
+	start := l.id.IsZero()
+	if start {
+		l.meta = protocolMeta(m.Params)
+	}
+	l.mu.Unlock()
+	if start {
+		p.diag("listing the server's tools before a call of %q, which this session has not seen listed", c.target)
+		p.requestPage("")
+	}
+}
+
+// requestPage sends one tools/list request of mcpwarden's own, for the
+// page at cursor ("" for the first).
+func (p *Proxy) requestPage(cursor string) {
+	l := &p.listing
+	l.mu.Lock()
+	l.seq++
+	id := jsonrpc.StringID(fmt.Sprintf("mcpwarden-tools-list-%s-%d", p.approvals.nonce, l.seq))
+	l.id = id
+	meta := l.meta
+	l.mu.Unlock()
+	// The id carries the proxy's random part: the client cannot have it
+	// in flight, and if it sends it later, that request is a duplicate.
+	if !p.fromClient.Add(id, &call{id: id, method: "tools/list", ownListing: true}) {
+		p.listingDone("the session is closing")
+		return
+	}
+	params, _ := json.Marshal(listParams(cursor, meta))
+	if !p.toServer(jsonrpc.RequestMessage(id, "tools/list", params)) {
+		p.fromClient.Take(id)
+		p.listingDone("the MCP server is no longer reading its input")
+	}
+}
+
+// listParams are the params of mcpwarden's tools/list: the cursor of the
+// page and the protocol's _meta members.
+func listParams(cursor string, meta map[string]jsontext.Value) map[string]any {
+	params := map[string]any{}
+	if cursor != "" {
+		params["cursor"] = cursor
+	}
+	if len(meta) > 0 {
+		params["_meta"] = meta
+	}
+	return params
+}
+
+// protocolMeta returns the members of params._meta that the protocol
+// defines (named io.modelcontextprotocol/...), copied; nothing else of
+// the call's _meta (a progress token, say) belongs on another request.
+func protocolMeta(params jsontext.Value) map[string]jsontext.Value {
+	f, err := fields(params, "_meta")
+	if err != nil || f[0].Kind() != '{' {
+		return nil
+	}
+	var all map[string]jsontext.Value
+	if json.Unmarshal(f[0], &all) != nil {
+		return nil
+	}
+	out := map[string]jsontext.Value{}
+	for k, v := range all {
+		if strings.HasPrefix(k, "io.modelcontextprotocol/") {
+			out[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+// listingAnswered takes the server's answer to a page of mcpwarden's own
+// listing: the tools are judged and learnt as any listing's are, and the
+// next page is asked for until the last, when the held calls go on.
+func (p *Proxy) listingAnswered(m *jsonrpc.Message) {
+	if m.Error != nil {
+		p.listingDone("the MCP server refused to list its tools: " + m.Error.Message)
+		return
+	}
+	if _, err := p.toolsList(m.Result); err != nil {
+		p.listingDone("the MCP server's tools/list result is malformed: " + err.Error())
+		return
+	}
+	f, err := fields(m.Result, "nextCursor")
+	if err == nil && f[0] != nil && f[0].Kind() == '"' {
+		if cursor, err := str(f[0], "nextCursor"); err == nil && cursor != "" {
+			p.requestPage(cursor)
+			return
+		}
+	}
+	p.listingDone("")
+}
+
+// listingDone ends the listing and hands its held calls on: to be checked
+// again now that their tools are known (or known to be absent), or, when
+// the listing failed (failure says why), to be refused.
+func (p *Proxy) listingDone(failure string) {
+	l := &p.listing
+	l.mu.Lock()
+	parked := l.parked
+	l.parked, l.id = nil, jsonrpc.ID{}
+	l.mu.Unlock()
+	if failure != "" {
+		// Answered at once: the session may be ending, and refusals go
+		// to the client only.
+		for _, pc := range parked {
+			p.refuseParked(pc, failure)
+		}
+		return
+	}
+	// Not on the caller's goroutine: that is the server's pump, which
+	// must keep reading while the held calls are written to the server.
+	go func() {
+		dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
+		for _, pc := range parked {
+			m, err := dec.Decode(pc.raw)
+			if err != nil { // it decoded before it was held
+				p.refuseParked(pc, "mcpwarden: internal error: "+err.Error())
+				continue
+			}
+			p.request(m, true)
+		}
+	}()
+}
+
+// refuseParked answers a held call that the listing could not serve.
+func (p *Proxy) refuseParked(pc parkedCall, why string) {
+	tool := toolName(pcParams(pc.raw))
+	reason := "the tool could not be checked against the server's listing: " + why
+	p.diag("refused tools/call %q: %s", tool, reason)
+	_ = p.record(audit.Record{Event: "decision", Method: "tools/call", RequestID: pc.id.Raw(), Target: tool,
+		Decision: "deny", Reason: reason})
+	p.reply(pc.id, jsonrpc.CodeInternalError, "mcpwarden: "+reason, nil)
+}
+
+// pcParams returns the params of a held call, which decoded before.
+func pcParams(raw []byte) []byte {
+	f, err := fields(raw, "params")
+	if err != nil {
+		return nil
+	}
+	return f[0]
+}
+
+// isOwnListing reports whether id is that of mcpwarden's listing page in
+// flight, which the client must not cancel.
+func (p *Proxy) isOwnListing(id jsonrpc.ID) bool {
+	l := &p.listing
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return !l.id.IsZero() && l.id.Key() == id.Key()
+}
+
+// isParkedLocked reports whether a call with id is held; l.mu is held.
+func (p *Proxy) isParkedLocked(id jsonrpc.ID) bool {
+	for _, pc := range p.listing.parked {
+		if pc.id.Key() == id.Key() {
+			return true
+		}
+	}
+	return false
+}
+
+// isParked reports whether a call with id is held for the listing.
+func (p *Proxy) isParked(id jsonrpc.ID) bool {
+	p.listing.mu.Lock()
+	defer p.listing.mu.Unlock()
+	return p.isParkedLocked(id)
+}
+
+// cancelParked forgets a held call the client cancelled; it reports
+// whether there was one.
+func (p *Proxy) cancelParked(id jsonrpc.ID) bool {
+	l := &p.listing
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, pc := range l.parked {
+		if pc.id.Key() == id.Key() {
+			l.parked = slices.Delete(l.parked, i, i+1)
+			return true
+		}
+	}
+	return false
+}
