@@ -28,7 +28,7 @@
 // Paths the kernel would refuse or shorten, and characters that would
 // make an audit record or an error message misleading, are refused before
 // any of that: empty paths, NUL and other control characters, invisible
-// format characters, invalid UTF-8, paths of PATH_MAX (4096) bytes or
+// format characters and other characters that can hide text, invalid UTF-8, paths of PATH_MAX (4096) bytes or
 // more, and components longer than NAME_MAX (255) bytes.
 //
 // The guard reads the file system at the moment of the check; a link that
@@ -304,11 +304,22 @@ func badChars(p string) string {
 			return fmt.Sprintf("the path is not valid UTF-8 at offset %d", i)
 		case unicode.IsControl(r):
 			return fmt.Sprintf("the path contains the control character %U at offset %d", r, i)
-		case unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp):
+		case unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp) || hidesText(r):
 			return fmt.Sprintf("the path contains the invisible character %U at offset %d", r, i)
 		}
 	}
 	return ""
+}
+
+// hidesText reports the default-ignorable characters that carry no
+// glyph and can spell hidden text: the supplementary variation selectors
+// (one per byte, after any character: the "emoji smuggling" encoding),
+// the combining grapheme joiner, the Hangul fillers and the like. The 16
+// basic variation selectors stay allowed: U+FE0F is part of how emoji
+// are written, and emoji are in real file names.
+func hidesText(r rune) bool {
+	return (unicode.Is(unicode.Variation_Selector, r) && !(r >= 0xFE00 && r <= 0xFE0F)) ||
+		unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
 }
 
 // shorten keeps error messages readable when an argument is huge.
