@@ -28,8 +28,9 @@
 // Paths the kernel would refuse or shorten, and characters that would
 // make an audit record or an error message misleading, are refused before
 // any of that: empty paths, NUL and other control characters, invisible
-// format characters and other characters that can hide text, invalid UTF-8, paths of PATH_MAX (4096) bytes or
-// more, and components longer than NAME_MAX (255) bytes.
+// format characters and other characters that can hide text, invalid
+// UTF-8, paths of PATH_MAX (4096) bytes or more, and components longer
+// than NAME_MAX (255) bytes.
 //
 // The guard reads the file system at the moment of the check; a link that
 // is created between the check and the server's open is not seen. The
