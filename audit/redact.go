@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/mcpwarden/mcpwarden/runecut"
 )
 
 // Limits that keep audit records small whatever a client sends.
@@ -314,13 +315,10 @@ func appendTruncated[S ~[]byte | ~string](dst []byte, head S, n int) []byte {
 	if n <= MaxStringBytes {
 		return append(dst, head...)
 	}
-	cut := MaxStringBytes
-	for cut > 0 && !utf8.RuneStart(head[cut]) {
-		cut--
-	}
-	dst = append(dst, head[:cut]...)
+	kept := runecut.Prefix(head, MaxStringBytes)
+	dst = append(dst, kept...)
 	dst = append(dst, "…["...)
-	dst = strconv.AppendInt(dst, int64(n-cut), 10)
+	dst = strconv.AppendInt(dst, int64(n-len(kept)), 10)
 	return append(dst, " bytes truncated]"...)
 }
 

@@ -25,6 +25,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcpwarden/mcpwarden/runecut"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -357,9 +358,5 @@ func shorten(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
+	return fmt.Sprintf("%s… (%d bytes)", runecut.Prefix(s, max), len(s))
 }

@@ -47,6 +47,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mcpwarden/mcpwarden/runecut"
 )
 
 // Limits of Linux path resolution. PathMax counts the terminating NUL, as
@@ -329,9 +331,5 @@ func shorten(s string) string {
 	if len(s) <= max {
 		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
+	return fmt.Sprintf("%s… (%d bytes)", runecut.Prefix(s, max), len(s))
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
+	"github.com/mcpwarden/mcpwarden/runecut"
 	"github.com/mcpwarden/mcpwarden/sanitize"
 )
 
@@ -322,16 +323,7 @@ func escapePointer(s string) string { return pointerEscaper.Replace(s) }
 
 // cut shortens s to at most maxFindingText bytes without splitting a
 // character.
-func cut(s string) string {
-	if len(s) <= maxFindingText {
-		return s
-	}
-	i := maxFindingText
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i]
-}
+func cut(s string) string { return runecut.Prefix(s, maxFindingText) }
 
 // String formats a finding for a diagnostic line, quoting the text so that
 // nothing in it can pass for mcpwarden's own words.

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mcpwarden/mcpwarden/runecut"
 	"golang.org/x/net/idna"
 )
 
@@ -494,11 +495,7 @@ func parseIPv4Number(s string) (uint64, error) {
 func quote(s string) string {
 	const max = 80
 	if len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		return fmt.Sprintf("%q...", s[:cut])
+		return fmt.Sprintf("%q...", runecut.Prefix(s, max))
 	}
 	return fmt.Sprintf("%q", s)
 }
