@@ -14,16 +14,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"google.golang.org/protobuf/proto"
 )
 
 // sender posts OTLP/HTTP protobuf requests to one endpoint.
 //
-// The body is a TracesData or MetricsData message: the OTLP specification
-// makes them identical on the wire to ExportTraceServiceRequest and
-// ExportMetricsServiceRequest, and the data packages, unlike the
-// collector service packages, do not link gRPC into mcpwarden.
+// The body is an encoded TracesData or MetricsData message (see
+// encode.go), which the OTLP specification makes identical on the wire to
+// ExportTraceServiceRequest and ExportMetricsServiceRequest.
 type sender struct {
 	ep     Endpoint
 	client *http.Client
@@ -58,13 +55,9 @@ func newSender(ep Endpoint) (*sender, error) {
 	return &sender{ep: ep, client: &http.Client{Transport: tr}}, nil
 }
 
-// send posts m, retrying a transient failure, and waits at most the
+// send posts body, retrying a transient failure, and waits at most the
 // endpoint's timeout in all, or until ctx ends.
-func (s *sender) send(ctx context.Context, m proto.Message) error {
-	body, err := proto.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("encoding: %w", err)
-	}
+func (s *sender) send(ctx context.Context, body []byte) error {
 	if s.ep.Gzip {
 		var b bytes.Buffer
 		zw := gzip.NewWriter(&b)

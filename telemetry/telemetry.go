@@ -148,7 +148,7 @@ func (e *Exporter) run() {
 // take adds ev and sends the batch of spans once it is full.
 func (w *work) take(ev event) {
 	w.add(ev)
-	if len(w.spans) >= w.e.cfg.BatchSize {
+	if w.nspans >= w.e.cfg.BatchSize {
 		w.sendSpans()
 	}
 }

@@ -1,17 +1,14 @@
 package telemetry
 
 import (
+	"cmp"
 	"crypto/rand"
 	"fmt"
 	"net/url"
+	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
-	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/mcpwarden/mcpwarden/audit"
 )
@@ -62,14 +59,17 @@ const (
 
 // work is the exporter goroutine's state.
 type work struct {
-	e        *Exporter
-	pending  map[string]event // decisions by request id
-	spans    []*tracepb.Span
-	calls    map[series]int64
-	hists    map[series]*hist
-	start    time.Time
-	resource *resourcepb.Resource
-	scope    *commonpb.InstrumentationScope
+	e       *Exporter
+	pending map[string]event // decisions by request id
+	spans   []byte           // the batch: Span fields of a ScopeSpans, encoded
+	nspans  int
+	calls   map[series]int64
+	hists   map[series]*hist
+	start   time.Time
+	// resource and scope are the encoded fields that open every
+	// request's ResourceSpans or ResourceMetrics and ScopeSpans or
+	// ScopeMetrics.
+	resource, scope []byte
 
 	exportDrops           int64 // spans lost in failed exports
 	tracesFailed, mFailed bool  // a failure was already reported
@@ -85,18 +85,14 @@ type hist struct {
 }
 
 func newWork(e *Exporter) *work {
-	res := &resourcepb.Resource{}
-	for _, a := range e.cfg.Resource {
-		res.Attributes = append(res.Attributes, str(a.Key, a.Value))
-	}
+	attrs := e.cfg.Resource
 	if e.server != "" {
-		res.Attributes = append(res.Attributes, str(attrServer, e.server))
+		attrs = append(attrs[:len(attrs):len(attrs)], Attr{attrServer, e.server})
 	}
 	return &work{
 		e: e, pending: map[string]event{},
 		calls: map[series]int64{}, hists: map[series]*hist{},
-		start: time.Now(), resource: res,
-		scope: &commonpb.InstrumentationScope{Name: scopeName},
+		start: time.Now(), resource: appendResource(nil, attrs), scope: appendScope(nil),
 	}
 }
 
@@ -172,7 +168,8 @@ func (w *work) finish(dec, out *event, end time.Time) {
 	if w.e.traces == nil {
 		return
 	}
-	w.spans = append(w.spans, w.span(r, errType, version, start, end))
+	w.spans = w.appendSpan(w.spans, r, errType, version, start, end)
+	w.nspans++
 }
 
 // errorType is the low-cardinality error.type of a call that failed, or
@@ -195,18 +192,21 @@ func errorType(r audit.Record) string {
 	}
 }
 
-func (w *work) span(r audit.Record, errType, version string, start, end time.Time) *tracepb.Span {
-	s := &tracepb.Span{
-		TraceId:           randomID(16),
-		SpanId:            randomID(8),
-		Name:              spanName(r),
-		Kind:              tracepb.Span_SPAN_KIND_SERVER,
-		StartTimeUnixNano: uint64(start.UnixNano()),
-		EndTimeUnixNano:   uint64(end.UnixNano()),
-	}
+// appendSpan writes the call as a Span field of a ScopeSpans.
+func (w *work) appendSpan(b []byte, r audit.Record, errType, version string, start, end time.Time) []byte {
+	// The trace id, then the span id. crypto/rand never fails on Linux.
+	var ids [16 + 8]byte
+	_, _ = rand.Read(ids[:])
+	b, s := openMessage(b, fieldSpans)
+	b = appendBytes(b, fieldTraceID, ids[:16])
+	b = appendBytes(b, fieldSpanID, ids[16:])
+	b = appendString(b, fieldSpanName, spanName(r))
+	b = appendVarint(b, fieldKind, spanKindServer)
+	b = appendFixed64(b, fieldStartTime, uint64(start.UnixNano()))
+	b = appendFixed64(b, fieldEndTime, uint64(end.UnixNano()))
 	add := func(k, v string) {
 		if v != "" {
-			s.Attributes = append(s.Attributes, str(k, v))
+			b = appendAttr(b, fieldSpanAttrs, k, v)
 		}
 	}
 	add(attrMethod, r.Method)
@@ -228,19 +228,23 @@ func (w *work) span(r audit.Record, errType, version string, start, end time.Tim
 	add(attrOutcome, r.Outcome)
 	add(attrErrorType, errType)
 	if len(r.Guards) > 0 {
-		s.Attributes = append(s.Attributes, strs(attrGuards, r.Guards))
+		b = appendAttrList(b, fieldSpanAttrs, attrGuards, r.Guards)
 	}
 	if len(r.Warnings) > 0 {
-		s.Attributes = append(s.Attributes, strs(attrWarnings, r.Warnings))
+		b = appendAttrList(b, fieldSpanAttrs, attrWarnings, r.Warnings)
 	}
 	if errType != "" {
 		msg := r.ErrorMessage
 		if msg == "" {
 			msg = r.Reason
 		}
-		s.Status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR, Message: clip(msg)}
+		var st int
+		b, st = openMessage(b, fieldSpanStatus)
+		b = appendString(b, fieldStatusMessage, clip(msg))
+		b = appendVarint(b, fieldStatusCode, statusCodeError)
+		b = closeMessage(b, st)
 	}
-	return s
+	return closeMessage(b, s)
 }
 
 // spanName is "{mcp.method.name} {target}" for tools and prompts; a
@@ -248,12 +252,12 @@ func (w *work) span(r audit.Record, errType, version string, start, end time.Tim
 // because it has too many values.
 func spanName(r audit.Record) string {
 	if (r.Method == "tools/call" || r.Method == "prompts/get") && r.Target != "" {
-		return r.Method + " " + clip(r.Target)
+		return text(r.Method) + " " + clip(r.Target)
 	}
 	if r.Method == "" {
 		return "mcp"
 	}
-	return r.Method
+	return text(r.Method)
 }
 
 // requestID is the id's string form: a string id without its quotes, a
@@ -295,22 +299,29 @@ func (w *work) count(r audit.Record, errType string, d time.Duration) {
 }
 
 func (w *work) sendSpans() {
-	if len(w.spans) == 0 {
+	if w.nspans == 0 {
 		return
 	}
-	spans := w.spans
-	w.spans = nil
-	msg := &tracepb.TracesData{ResourceSpans: []*tracepb.ResourceSpans{{
-		Resource:   w.resource,
-		ScopeSpans: []*tracepb.ScopeSpans{{Scope: w.scope, Spans: spans}},
-	}}}
-	if err := w.e.traces.send(w.e.ctx, msg); err != nil {
-		w.exportDrops += int64(len(spans))
+	body, n := w.tracesBody(), w.nspans
+	w.spans, w.nspans = nil, 0
+	if err := w.e.traces.send(w.e.ctx, body); err != nil {
+		w.exportDrops += int64(n)
 		if !w.tracesFailed {
 			w.tracesFailed = true
 			w.e.diag(fmt.Sprintf("telemetry: exporting spans to %s: %v (further failures are counted, not reported)", redacted(w.e.cfg.Traces.URL), err))
 		}
 	}
+}
+
+// tracesBody is the batch as a TracesData message.
+func (w *work) tracesBody() []byte {
+	b := make([]byte, 0, len(w.spans)+len(w.resource)+len(w.scope)+16)
+	b, rs := openMessage(b, fieldResourceSpans)
+	b = append(b, w.resource...)
+	b, ss := openMessage(b, fieldScopeSpans)
+	b = append(b, w.scope...)
+	b = append(b, w.spans...)
+	return closeMessage(closeMessage(b, ss), rs)
 }
 
 // sendMetrics sends the cumulative sums since start; a failed export
@@ -320,58 +331,64 @@ func (w *work) sendMetrics() {
 	if w.e.metrics == nil {
 		return
 	}
-	queue := w.e.queueDrops.Load()
-	if len(w.calls) == 0 && queue == 0 && w.exportDrops == 0 {
+	if len(w.calls) == 0 && w.e.queueDrops.Load() == 0 && w.exportDrops == 0 {
 		return
 	}
-	start, now := uint64(w.start.UnixNano()), uint64(time.Now().UnixNano())
-	calls := &metricspb.Sum{AggregationTemporality: metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE, IsMonotonic: true}
-	durations := &metricspb.Histogram{AggregationTemporality: metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE}
-	for k, n := range w.calls {
-		attrs := k.attributes()
-		calls.DataPoints = append(calls.DataPoints, &metricspb.NumberDataPoint{
-			Attributes: attrs, StartTimeUnixNano: start, TimeUnixNano: now,
-			Value: &metricspb.NumberDataPoint_AsInt{AsInt: n},
-		})
-		h := w.hists[k]
-		durations.DataPoints = append(durations.DataPoints, &metricspb.HistogramDataPoint{
-			Attributes: attrs, StartTimeUnixNano: start, TimeUnixNano: now,
-			Count: h.n, Sum: &h.sum, Min: &h.min, Max: &h.max,
-			BucketCounts: append([]uint64(nil), h.counts...), ExplicitBounds: durationBounds,
-		})
-	}
-	dropped := &metricspb.Sum{AggregationTemporality: metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE, IsMonotonic: true}
-	for _, d := range []struct {
-		reason string
-		n      int64
-	}{{"queue_full", queue}, {"export_failed", w.exportDrops}} {
-		dropped.DataPoints = append(dropped.DataPoints, &metricspb.NumberDataPoint{
-			Attributes: []*commonpb.KeyValue{str(attrDropped, d.reason)}, StartTimeUnixNano: start, TimeUnixNano: now,
-			Value: &metricspb.NumberDataPoint_AsInt{AsInt: d.n},
-		})
-	}
-	msg := &metricspb.MetricsData{ResourceMetrics: []*metricspb.ResourceMetrics{{
-		Resource: w.resource,
-		ScopeMetrics: []*metricspb.ScopeMetrics{{Scope: w.scope, Metrics: []*metricspb.Metric{
-			{Name: metricCalls, Unit: "{call}", Description: "Requests mcpwarden decided on, by tool, decision and outcome.",
-				Data: &metricspb.Metric_Sum{Sum: calls}},
-			{Name: metricDuration, Unit: "s", Description: "Time from mcpwarden's decision on a request to its answer.",
-				Data: &metricspb.Metric_Histogram{Histogram: durations}},
-			{Name: metricDropped, Unit: "{record}", Description: "Audit records that could not be exported as spans.",
-				Data: &metricspb.Metric_Sum{Sum: dropped}},
-		}}},
-	}}}
-	if err := w.e.metrics.send(w.e.ctx, msg); err != nil && !w.mFailed {
+	body := w.metricsBody(uint64(time.Now().UnixNano()))
+	if err := w.e.metrics.send(w.e.ctx, body); err != nil && !w.mFailed {
 		w.mFailed = true
 		w.e.diag(fmt.Sprintf("telemetry: exporting metrics to %s: %v (further failures are not reported)", redacted(w.e.cfg.Metrics.URL), err))
 	}
 }
 
-func (k series) attributes() []*commonpb.KeyValue {
-	var out []*commonpb.KeyValue
+// metricsBody is a MetricsData message with the sums since start at now:
+// the calls counter and the duration histogram, a point for each series
+// (in a fixed order, so that two exports of the same sums are the same),
+// and the counter of dropped records.
+func (w *work) metricsBody(now uint64) []byte {
+	start := uint64(w.start.UnixNano())
+	keys := make([]series, 0, len(w.calls))
+	for k := range w.calls {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, series.compare)
+	b := make([]byte, 0, 1024+len(keys)*512)
+	b, rm := openMessage(b, fieldResourceMetrics)
+	b = append(b, w.resource...)
+	b, sm := openMessage(b, fieldScopeMetrics)
+	b = append(b, w.scope...)
+
+	b, m, body := appendMetric(b, metricCalls, "Requests mcpwarden decided on, by tool, decision and outcome.", "{call}", fieldMetricSum)
+	for _, k := range keys {
+		b = appendNumberPoint(b, start, now, w.calls[k], k.appendAttributes)
+	}
+	b = appendSumEnd(b, m, body)
+
+	b, m, body = appendMetric(b, metricDuration, "Time from mcpwarden's decision on a request to its answer.", "s", fieldMetricHistogram)
+	for _, k := range keys {
+		b = appendHistogramPoint(b, start, now, w.hists[k], k.appendAttributes)
+	}
+	b = appendVarint(b, fieldTemporality, temporalityCumulative)
+	b = closeMessage(closeMessage(b, body), m)
+
+	b, m, body = appendMetric(b, metricDropped, "Audit records that could not be exported as spans.", "{record}", fieldMetricSum)
+	for _, d := range []struct {
+		reason string
+		n      int64
+	}{{"queue_full", w.e.queueDrops.Load()}, {"export_failed", w.exportDrops}} {
+		b = appendNumberPoint(b, start, now, d.n, func(b []byte, num uint64) []byte {
+			return appendAttr(b, num, attrDropped, d.reason)
+		})
+	}
+	b = appendSumEnd(b, m, body)
+	return closeMessage(closeMessage(b, sm), rm)
+}
+
+// appendAttributes writes the series' attributes as fields num.
+func (k series) appendAttributes(b []byte, num uint64) []byte {
 	add := func(key, v string) {
 		if v != "" {
-			out = append(out, str(key, v))
+			b = appendAttr(b, num, key, v)
 		}
 	}
 	add(attrMethod, k.method)
@@ -384,32 +401,12 @@ func (k series) attributes() []*commonpb.KeyValue {
 	add(attrDecision, k.decision)
 	add(attrOutcome, k.outcome)
 	add(attrErrorType, k.errorType)
-	return out
+	return b
 }
 
-func str(k, v string) *commonpb.KeyValue {
-	return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: clip(v)}}}
-}
-
-func strs(k string, vs []string) *commonpb.KeyValue {
-	arr := &commonpb.ArrayValue{}
-	for _, v := range vs {
-		arr.Values = append(arr.Values, &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: clip(v)}})
-	}
-	return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: arr}}}
-}
-
-// clip bounds a string attribute, cutting at a character boundary; the
-// audit log has the whole text.
-func clip(s string) string {
-	if len(s) <= maxAttrBytes {
-		return s
-	}
-	cut := maxAttrBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
+func (k series) compare(o series) int {
+	return cmp.Or(cmp.Compare(k.method, o.method), cmp.Compare(k.target, o.target),
+		cmp.Compare(k.decision, o.decision), cmp.Compare(k.outcome, o.outcome), cmp.Compare(k.errorType, o.errorType))
 }
 
 // redacted hides a password in an endpoint URL from diagnostics.
@@ -419,10 +416,4 @@ func redacted(raw string) string {
 		return raw
 	}
 	return u.Redacted()
-}
-
-func randomID(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails on Linux (crypto/rand)
-	return b
 }
