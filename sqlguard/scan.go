@@ -1,9 +1,63 @@
 package sqlguard
 
 import (
+	"fmt"
 	"strings"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// pgToken is one token from PostgreSQL's scanner: its kind (a number of
+// pg_query's Token enum) and its byte offsets in the query.
+type pgToken struct {
+	kind       int32
+	start, end int32
+}
+
+// The numbers of the Token enum in pg_query.proto that the checks below
+// need. They are written here, rather than taken from pg_query_go's
+// generated types, so that the checker does not link the protobuf
+// runtime those types need; a test holds them to the generated values.
+const (
+	tokOpenParen    = 40 // (
+	tokCloseParen   = 41 // )
+	tokComma        = 44 // ,
+	tokDot          = 46 // .
+	tokSemicolon    = 59 // ;
+	tokOpenBracket  = 91 // [
+	tokCloseBracket = 93 // ]
+	tokIDENT        = 258
+	tokUIDENT       = 259
+	tokFCONST       = 260
+	tokSCONST       = 261
+	tokUSCONST      = 262
+	tokBCONST       = 263
+	tokXCONST       = 264
+	tokICONST       = 266
+	tokPARAM        = 267
+	tokSQLComment   = 275
+	tokCComment     = 276
+	tokAND          = 292
+	tokAS           = 295
+	tokASC          = 296
+	tokCASE         = 322
+	tokDESC         = 387
+	tokDISTINCT     = 392
+	tokEND          = 404
+	tokFIRST        = 425
+	tokLAST         = 502
+	tokNULLS        = 556
+	tokON           = 565
+	tokOR           = 570
+)
+
+// Field numbers of pg_query.proto's ScanResult and ScanToken messages.
+const (
+	scanResultTokens = 2
+	scanTokenStart   = 1
+	scanTokenEnd     = 2
+	scanTokenToken   = 4
 )
 
 // scan reads the tokens of text with PostgreSQL's scanner, which does not
@@ -12,11 +66,10 @@ import (
 // PostgreSQL) a string literal that the server would read differently
 // from the parser.
 func (c *Checker) scan(text string) error {
-	res, err := pg.Scan(text)
+	toks, err := scanTokens(text)
 	if err != nil {
 		return c.parseError(err)
 	}
-	toks := res.GetTokens()
 	if len(toks) > MaxTokens {
 		return refuse("the query has %d tokens, more than the limit of %d", len(toks), MaxTokens)
 	}
@@ -29,6 +82,81 @@ func (c *Checker) scan(text string) error {
 	return nil
 }
 
+// scanTokens runs PostgreSQL's scanner over text and decodes the
+// ScanResult message it returns. The message is read field by field, as
+// the protobuf wire format defines, with no generated code: a field the
+// checker does not use is skipped, a scalar given twice keeps its last
+// value, and anything malformed is an error.
+func scanTokens(text string) ([]pgToken, error) {
+	msg, err := parser.ScanToProtobuf(text)
+	if err != nil {
+		return nil, err
+	}
+	var toks []pgToken
+	for len(msg) > 0 {
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return nil, fmt.Errorf("scan result: %w", protowire.ParseError(n))
+		}
+		msg = msg[n:]
+		if num == scanResultTokens && typ == protowire.BytesType {
+			body, n := protowire.ConsumeBytes(msg)
+			if n < 0 {
+				return nil, fmt.Errorf("scan result token %d: %w", len(toks), protowire.ParseError(n))
+			}
+			t, err := decodeToken(body)
+			if err != nil {
+				return nil, fmt.Errorf("scan result token %d: %w", len(toks), err)
+			}
+			toks = append(toks, t)
+			msg = msg[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, msg)
+		if n < 0 {
+			return nil, fmt.Errorf("scan result field %d: %w", num, protowire.ParseError(n))
+		}
+		msg = msg[n:]
+	}
+	return toks, nil
+}
+
+// decodeToken decodes one ScanToken message. Its int32 and enum fields
+// are varints; a negative int32 is sign-extended to 64 bits on the wire,
+// so truncating the varint gives it back.
+func decodeToken(msg []byte) (pgToken, error) {
+	var t pgToken
+	for len(msg) > 0 {
+		num, typ, n := protowire.ConsumeTag(msg)
+		if n < 0 {
+			return t, protowire.ParseError(n)
+		}
+		msg = msg[n:]
+		if typ == protowire.VarintType && (num == scanTokenStart || num == scanTokenEnd || num == scanTokenToken) {
+			v, n := protowire.ConsumeVarint(msg)
+			if n < 0 {
+				return t, protowire.ParseError(n)
+			}
+			switch num {
+			case scanTokenStart:
+				t.start = int32(v)
+			case scanTokenEnd:
+				t.end = int32(v)
+			default:
+				t.kind = int32(v)
+			}
+			msg = msg[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, msg)
+		if n < 0 {
+			return t, protowire.ParseError(n)
+		}
+		msg = msg[n:]
+	}
+	return t, nil
+}
+
 // checkNesting bounds the depth of the tree that toks parse to. Brackets
 // and CASE … END open groups; lists (commas), names (dots), identifiers and
 // constants add no depth. Every other token may add a level, and in a
@@ -37,16 +165,16 @@ func (c *Checker) scan(text string) error {
 // bound for a group is the sum of those counts over it and its ancestors.
 // Those counts are only complete at the end of the query, so the bound is
 // taken after the tokens have been read; reading them does not recurse.
-func checkNesting(toks []*pg.ScanToken) error {
+func checkNesting(toks []pgToken) error {
 	type group struct{ parent, own int }
 	groups := []group{{parent: -1}}
 	stack := []int{0}
 	for _, t := range toks {
-		switch t.GetToken() {
-		case pg.Token_ASCII_40, pg.Token_ASCII_91, pg.Token_CASE: // ( [ CASE
+		switch t.kind {
+		case tokOpenParen, tokOpenBracket, tokCASE:
 			groups = append(groups, group{parent: stack[len(stack)-1]})
 			stack = append(stack, len(groups)-1)
-		case pg.Token_ASCII_41, pg.Token_ASCII_93, pg.Token_END_P: // ) ] END
+		case tokCloseParen, tokCloseBracket, tokEND:
 			if len(stack) == 1 {
 				return refuse("the query has an unbalanced %q", tokenName(t))
 			}
@@ -76,29 +204,29 @@ func tooDeep() error {
 	return refuse("the query is nested too deeply (more than %d levels of brackets, CASE and operators)", MaxNesting)
 }
 
-func tokenName(t *pg.ScanToken) string {
-	switch t.GetToken() {
-	case pg.Token_ASCII_41:
+func tokenName(t pgToken) string {
+	switch t.kind {
+	case tokCloseParen:
 		return ")"
-	case pg.Token_ASCII_93:
+	case tokCloseBracket:
 		return "]"
 	}
 	return "END"
 }
 
 // addsDepth reports whether a token can put a level into the tree.
-func addsDepth(t *pg.ScanToken) bool {
-	switch t.GetToken() {
-	case pg.Token_IDENT, pg.Token_UIDENT,
-		pg.Token_ICONST, pg.Token_FCONST, pg.Token_SCONST, pg.Token_USCONST,
-		pg.Token_BCONST, pg.Token_XCONST, pg.Token_PARAM,
-		pg.Token_ASCII_44, pg.Token_ASCII_46, pg.Token_ASCII_59, // , . ;
-		pg.Token_SQL_COMMENT, pg.Token_C_COMMENT,
+func addsDepth(t pgToken) bool {
+	switch t.kind {
+	case tokIDENT, tokUIDENT,
+		tokICONST, tokFCONST, tokSCONST, tokUSCONST,
+		tokBCONST, tokXCONST, tokPARAM,
+		tokComma, tokDot, tokSemicolon,
+		tokSQLComment, tokCComment,
 		// Keywords that name a property of their neighbour or that the
 		// grammar flattens into a list (a AND b AND c is one node).
-		pg.Token_AS, pg.Token_AND, pg.Token_OR, pg.Token_ON,
-		pg.Token_ASC, pg.Token_DESC, pg.Token_NULLS_P, pg.Token_FIRST_P,
-		pg.Token_LAST_P, pg.Token_DISTINCT:
+		tokAS, tokAND, tokOR, tokON,
+		tokASC, tokDESC, tokNULLS, tokFIRST,
+		tokLAST, tokDISTINCT:
 		return false
 	}
 	return true
@@ -109,12 +237,12 @@ func addsDepth(t *pg.ScanToken) bool {
 // is an ordinary character; a server or role configured with it off
 // reads \' as a quote inside the string, and would then see code where
 // the parser saw a string. E'…' literals mean the same everywhere.
-func checkBackslashes(text string, toks []*pg.ScanToken) error {
+func checkBackslashes(text string, toks []pgToken) error {
 	for _, t := range toks {
-		if t.GetToken() != pg.Token_SCONST {
+		if t.kind != tokSCONST {
 			continue
 		}
-		start, end := int(t.GetStart()), int(t.GetEnd())
+		start, end := int(t.start), int(t.end)
 		if start < 0 || end > len(text) || start >= end {
 			return refuse("the scanner returned a token outside the query")
 		}

@@ -16,6 +16,13 @@
 // with standard_conforming_strings off as an escape, and the two would
 // disagree about where the string ends.
 //
+// Only pg_query_go's cgo parser package is used: the tree is read as the
+// JSON that libpg_query writes, the scanner's tokens from their protobuf
+// encoding, by hand. pg_query_go's root package would bring its
+// generated protobuf types, whose descriptors cost time, allocations
+// and resident memory at every start of the program, also in the many
+// sessions that never check a query.
+//
 // # SQLite
 //
 // No parser of the SQLite grammar is available as a Go module here (the
@@ -69,7 +76,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
 )
 
 // MaxQueryBytes is the longest query Check reads; a longer one is refused.
@@ -86,9 +93,11 @@ const MaxTokens = 100_000
 // would not survive a few tens of thousands.
 const MaxNesting = 1000
 
-// maxTreeDepth bounds the walk over the parsed tree in protobuf messages.
-// The nesting estimate should keep every tree far below it; it is there
-// so that an estimate that is wrong fails closed.
+// maxTreeDepth bounds the walk over the parsed tree, in JSON objects (one
+// for each node, each reference to a node and each message-typed field,
+// as many as the tree's protobuf form has messages). The nesting estimate
+// should keep every tree far below it; it is there so that an estimate
+// that is wrong fails closed.
 const maxTreeDepth = 8 * MaxNesting
 
 // ErrRefused is wrapped by every error that Check returns, so that a
@@ -194,18 +203,11 @@ func (c *Checker) Check(sql string) error {
 	if err := c.scan(text); err != nil {
 		return err
 	}
-	tree, err := pg.Parse(text)
+	tree, err := parser.ParseToJSON(text)
 	if err != nil {
 		return c.parseError(err)
 	}
-	switch len(tree.Stmts) {
-	case 0:
-		return refuse("the query holds no statement")
-	case 1:
-	default:
-		return refuse("the query holds %d statements; only one is allowed", len(tree.Stmts))
-	}
-	return c.checkTop(tree.Stmts[0].GetStmt())
+	return c.checkTree(tree)
 }
 
 func (c *Checker) parseError(err error) error {

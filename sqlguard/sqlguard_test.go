@@ -2,11 +2,13 @@ package sqlguard
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
 	pg "github.com/pganalyze/pg_query_go/v6"
+	"github.com/pganalyze/pg_query_go/v6/parser"
 )
 
 type tcase struct {
@@ -460,9 +462,13 @@ func BenchmarkCheck(b *testing.B) {
 // The tree walk has its own depth limit in case the nesting estimate is
 // ever wrong. No query reaches it through the estimate, so the tree is
 // built by hand: a chain of additions, harmless at every level, that is
-// accepted when shallow and refused when deeper than the limit.
+// accepted when shallow and refused when deeper than the limit. The
+// chain is built twice, as the JSON that Check reads (held to the
+// parser's own output for a short chain) and as the protobuf tree that
+// the oracle reads, and the two must put the limit at the same place.
 func TestWalkDepthLimit(t *testing.T) {
 	c := mustNew(t, Rule{Dialect: Postgres})
+	o := pbChecker{c}
 	chain := func(n int) *pg.Node {
 		e := pg.MakeAConstIntNode(1, 0)
 		for range n {
@@ -472,11 +478,62 @@ func TestWalkDepthLimit(t *testing.T) {
 			TargetList: []*pg.Node{pg.MakeResTargetNodeWithVal(e, 0)},
 		}}}
 	}
-	if err := c.checkTop(chain(100)); err != nil {
+	// Locations and the parser's version are left out of the comparison.
+	locations := regexp.MustCompile(`,"location":[0-9]+|"version":[0-9]+`)
+	q := "SELECT 1" + strings.Repeat("+1", 100)
+	parsed, err := parser.ParseToJSON(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := locations.ReplaceAllString(chainJSON(100), ""), locations.ReplaceAllString(parsed, ""); got != want {
+		t.Fatalf("the hand-built tree is not the parser's:\n got %s\nwant %s", short(got), short(want))
+	}
+	if err := c.checkTree(chainJSON(100)); err != nil {
 		t.Fatalf("a chain of 100 additions was refused: %v", err)
 	}
-	err := c.checkTop(chain(maxTreeDepth))
-	if err == nil || !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "nested too deeply") {
+	if err := o.checkTop(chain(100)); err != nil {
+		t.Fatalf("oracle: a chain of 100 additions was refused: %v", err)
+	}
+	tooDeep := func(err error) bool {
+		return err != nil && errors.Is(err, ErrRefused) && strings.Contains(err.Error(), "nested too deeply")
+	}
+	// So deep that the JSON is nested past what the JSON decoder reads.
+	if err := c.checkTree(chainJSON(maxTreeDepth)); !tooDeep(err) {
 		t.Fatalf("a chain of %d additions: %v; want a refusal for depth", maxTreeDepth, err)
 	}
+	if err := o.checkTop(chain(maxTreeDepth)); !tooDeep(err) {
+		t.Fatalf("oracle: a chain of %d additions: %v; want a refusal for depth", maxTreeDepth, err)
+	}
+	// The longest chain the oracle accepts.
+	n := maxTreeDepth / 2
+	for o.checkTop(chain(n+1)) == nil {
+		n++
+	}
+	for o.checkTop(chain(n)) != nil {
+		n--
+	}
+	if err := c.checkTree(chainJSON(n)); err != nil {
+		t.Errorf("a chain of %d additions, which the oracle accepts, was refused: %v", n, err)
+	}
+	if err := c.checkTree(chainJSON(n + 1)); !tooDeep(err) {
+		t.Errorf("a chain of %d additions, which the oracle refuses for depth: %v", n+1, err)
+	}
+}
+
+// chainJSON returns the JSON parse tree of SELECT 1+1+…+1 with n
+// additions, as libpg_query writes it, with every location 0 and the
+// version of PostgreSQL 17.0.
+func chainJSON(n int) string {
+	var b strings.Builder
+	b.WriteString(`{"version":170004,"stmts":[{"stmt":{"SelectStmt":{"targetList":[{"ResTarget":{"val":`)
+	for range n {
+		b.WriteString(`{"A_Expr":{"kind":"AEXPR_OP","name":[{"String":{"sval":"+"}}],"lexpr":`)
+	}
+	one := `{"A_Const":{"ival":{"ival":1},"location":0}}`
+	b.WriteString(one)
+	for range n {
+		b.WriteString(`,"rexpr":` + one + `}}`)
+	}
+	b.WriteString(`,"location":0}}],"limitOption":"LIMIT_OPTION_DEFAULT","op":"SETOP_NONE"}}}]}`)
+	return b.String()
 }
