@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mcpwarden/mcpwarden/runecut"
 )
 
 // Field numbers and enum values of the OTLP messages mcpwarden writes,
@@ -169,15 +171,7 @@ func appendHistogramPoint(b []byte, start, now uint64, h *hist, attrs func([]byt
 // clip bounds a string attribute, cutting at a character boundary; the
 // audit log has the whole text.
 func clip(s string) string {
-	s = text(s)
-	if len(s) <= maxAttrBytes {
-		return s
-	}
-	cut := maxAttrBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
+	return runecut.Prefix(text(s), maxAttrBytes)
 }
 
 // text makes s valid UTF-8, which a protobuf string must be: a collector
