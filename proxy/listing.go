@@ -32,12 +32,19 @@ type listing struct {
 	// carries the version and the client's capabilities, so mcpwarden's
 	// own must carry the client's.
 	meta map[string]jsontext.Value
+	// resuming holds the calls of a finished listing not yet handled by
+	// the resumer goroutine, which runs while any are left; closed stops
+	// it when the session ends, and done is closed when it has stopped.
+	resuming []parkedCall
+	running  bool
+	closed   bool
+	done     chan struct{}
 }
 
 // parkedCall is a tools/call held for the listing, copied out of the
 // reader's buffer.
 type parkedCall struct {
-	id  jsonrpc.ID
+	c   *call
 	raw []byte
 }
 
@@ -57,7 +64,12 @@ func (p *Proxy) needsListing(tool string) bool {
 func (p *Proxy) park(m *jsonrpc.Message, c *call) {
 	l := &p.listing
 	l.mu.Lock()
-	if len(l.parked) >= maxInFlight {
+	if l.closed {
+		l.mu.Unlock()
+		p.reply(m.ID, jsonrpc.CodeServerGone, "mcpwarden: MCP server is gone", nil)
+		return
+	}
+	if len(l.parked)+len(l.resuming) >= maxInFlight {
 		l.mu.Unlock()
 		p.reply(m.ID, jsonrpc.CodeInternalError, fmt.Sprintf("mcpwarden: more than %d requests in flight; retry when some have been answered", maxInFlight), nil)
 		return
@@ -67,7 +79,7 @@ func (p *Proxy) park(m *jsonrpc.Message, c *call) {
 		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
 		return
 	}
-	l.parked = append(l.parked, parkedCall{id: m.ID, raw: slices.Clone(m.Raw)})
+	l.parked = append(l.parked, parkedCall{c: c, raw: slices.Clone(m.Raw)})
 	start := l.id.IsZero()
 	if start {
 		l.meta = protocolMeta(m.Params)
@@ -166,47 +178,83 @@ func (p *Proxy) listingDone(failure string) {
 	l.mu.Lock()
 	parked := l.parked
 	l.parked, l.id = nil, jsonrpc.ID{}
-	l.mu.Unlock()
 	if failure != "" {
-		// Answered at once: the session may be ending, and refusals go
-		// to the client only.
+		l.mu.Unlock()
 		for _, pc := range parked {
 			p.refuseParked(pc, failure)
 		}
 		return
 	}
+	l.resuming = append(l.resuming, parked...)
+	start := !l.running && !l.closed && len(l.resuming) > 0
+	if start {
+		l.running, l.done = true, make(chan struct{})
+	}
+	l.mu.Unlock()
 	// Not on the caller's goroutine: that is the server's pump, which
 	// must keep reading while the held calls are written to the server.
-	go func() {
-		dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
-		for _, pc := range parked {
-			m, err := dec.Decode(pc.raw)
-			if err != nil { // it decoded before it was held
-				p.refuseParked(pc, "mcpwarden: internal error: "+err.Error())
-				continue
-			}
-			p.request(m, true)
+	if start {
+		go p.resume()
+	}
+}
+
+// resume handles the calls of finished listings, one at a time and in
+// order, until none are left or the session ends.
+func (p *Proxy) resume() {
+	l := &p.listing
+	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
+	for {
+		l.mu.Lock()
+		if l.closed || len(l.resuming) == 0 {
+			l.running = false
+			close(l.done)
+			l.mu.Unlock()
+			return
 		}
-	}()
+		pc := l.resuming[0]
+		l.resuming = l.resuming[1:]
+		l.mu.Unlock()
+		m, err := dec.Decode(pc.raw)
+		if err != nil { // it decoded before it was held
+			p.refuseParked(pc, "internal error: "+err.Error())
+			continue
+		}
+		p.request(m, true)
+	}
+}
+
+// orphanHeld answers, when the server has gone, every call still held or
+// waiting to be resumed, as the calls in flight are answered: the server
+// will never see them.
+func (p *Proxy) orphanHeld(reason string) {
+	l := &p.listing
+	l.mu.Lock()
+	l.closed = true
+	done := l.done
+	running := l.running
+	l.mu.Unlock()
+	if running {
+		<-done // the call it is on finishes, and is in flight or answered
+	}
+	l.mu.Lock()
+	held := append(l.resuming, l.parked...)
+	l.resuming, l.parked, l.id = nil, nil, jsonrpc.ID{}
+	l.mu.Unlock()
+	for _, pc := range held {
+		msg := "MCP server " + reason + " before answering"
+		p.reply(pc.c.id, jsonrpc.CodeServerGone, "mcpwarden: "+msg, nil)
+		p.outcome(pc.c, "server_exited", msg)
+	}
 }
 
 // refuseParked answers a held call that the listing could not serve.
 func (p *Proxy) refuseParked(pc parkedCall, why string) {
-	tool := toolName(pcParams(pc.raw))
 	reason := "the tool could not be checked against the server's listing: " + why
-	p.diag("refused tools/call %q: %s", tool, reason)
-	_ = p.record(audit.Record{Event: "decision", Method: "tools/call", RequestID: pc.id.Raw(), Target: tool,
+	p.diag("refused tools/call %q: %s", pc.c.target, reason)
+	_ = p.record(audit.Record{Event: "decision", Method: "tools/call", RequestID: pc.c.id.Raw(), Target: pc.c.target,
 		Decision: "deny", Reason: reason})
-	p.reply(pc.id, jsonrpc.CodeInternalError, "mcpwarden: "+reason, nil)
-}
-
-// pcParams returns the params of a held call, which decoded before.
-func pcParams(raw []byte) []byte {
-	f, err := fields(raw, "params")
-	if err != nil {
-		return nil
-	}
-	return f[0]
+	p.reply(pc.c.id, jsonrpc.CodeInternalError, "mcpwarden: "+reason, nil)
+	p.outcome(pc.c, "denied", reason)
 }
 
 // isOwnListing reports whether id is that of mcpwarden's listing page in
@@ -220,8 +268,8 @@ func (p *Proxy) isOwnListing(id jsonrpc.ID) bool {
 
 // isParkedLocked reports whether a call with id is held; l.mu is held.
 func (p *Proxy) isParkedLocked(id jsonrpc.ID) bool {
-	for _, pc := range p.listing.parked {
-		if pc.id.Key() == id.Key() {
+	for _, pc := range slices.Concat(p.listing.parked, p.listing.resuming) {
+		if pc.c.id.Key() == id.Key() {
 			return true
 		}
 	}
@@ -241,10 +289,12 @@ func (p *Proxy) cancelParked(id jsonrpc.ID) bool {
 	l := &p.listing
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i, pc := range l.parked {
-		if pc.id.Key() == id.Key() {
-			l.parked = slices.Delete(l.parked, i, i+1)
-			return true
+	for _, held := range []*[]parkedCall{&l.parked, &l.resuming} {
+		for i, pc := range *held {
+			if pc.c.id.Key() == id.Key() {
+				*held = slices.Delete(*held, i, i+1)
+				return true
+			}
 		}
 	}
 	return false

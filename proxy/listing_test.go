@@ -120,7 +120,7 @@ func TestHeldCallsCancelledDuplicatedOrOrphaned(t *testing.T) {
 	quiet(t, h.toServer, "server") // neither the cancellation nor a second listing
 	h.server.Close()               // the server exits before answering the listing
 	got := next(t, h.toClient, "client")
-	if r := decodeResponse(t, got); string(r.ID) != "2" || r.Error == nil || !strings.Contains(r.Error.Message, "could not be checked") {
+	if r := decodeResponse(t, got); string(r.ID) != "2" || r.Error == nil || r.Error.Code != -32000 || !strings.Contains(r.Error.Message, "exited with status 3 before answering") {
 		t.Errorf("held call after the server died: client got %s", got)
 	}
 	quiet(t, h.toClient, "client") // nothing for the cancelled call

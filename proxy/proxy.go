@@ -211,10 +211,10 @@ func (p *Proxy) pump(d direction) {
 // answerOrphans answers every request the server will now never answer.
 func (p *Proxy) answerOrphans(reason string) {
 	p.orphanApprovals(reason)
+	p.orphanHeld(reason)
 	for _, c := range p.fromClient.Close() {
 		if c.ownListing {
-			p.listingDone("the MCP server " + reason)
-			continue
+			continue // the calls it held are answered above
 		}
 		msg := "MCP server " + reason + " before answering"
 		p.reply(c.id, jsonrpc.CodeServerGone, "mcpwarden: "+msg, nil)
