@@ -1,9 +1,7 @@
 package sandbox
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -22,7 +20,7 @@ import (
 
 // Frame kinds.
 const (
-	frameConfig  byte = 'C' // gob-encoded Config
+	frameConfig  byte = 'C' // the Config (see encodeConfig)
 	frameProgram byte = 'P' // the seccomp program: struct sock_filter entries
 	frameError   byte = 'E' // why the caller could not make the next frame
 )
@@ -37,12 +35,9 @@ const maxFrame = 64 << 20
 // compiling. The sending ends when both frames are in the pipe or the init
 // is gone.
 func openChannel(cfg Config, compile func() ([]byte, error)) (*os.File, error) {
-	var conf bytes.Buffer
-	if err := gob.NewEncoder(&conf).Encode(cfg); err != nil {
-		return nil, fmt.Errorf("sandbox: encoding configuration: %w", err)
-	}
-	if conf.Len() > maxFrame {
-		return nil, fmt.Errorf("sandbox: configuration of %d bytes is larger than %d", conf.Len(), maxFrame)
+	conf := encodeConfig(cfg)
+	if len(conf) > maxFrame {
+		return nil, fmt.Errorf("sandbox: configuration of %d bytes is larger than %d", len(conf), maxFrame)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -50,7 +45,7 @@ func openChannel(cfg Config, compile func() ([]byte, error)) (*os.File, error) {
 	}
 	go func() {
 		defer w.Close()
-		if writeFrame(w, frameConfig, conf.Bytes()) != nil {
+		if writeFrame(w, frameConfig, conf) != nil {
 			return
 		}
 		prog, err := compile()
@@ -107,9 +102,5 @@ func decodeConfig(r io.Reader) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	var cfg Config
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&cfg); err != nil {
-		return Config{}, fmt.Errorf("decoding configuration: %w", err)
-	}
-	return cfg, nil
+	return decodeConfigBytes(b)
 }

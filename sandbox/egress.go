@@ -51,13 +51,6 @@ func NewEgress() (*Egress, error) {
 	return &Egress{parent: os.NewFile(uintptr(fds[0]), "egress"), child: os.NewFile(uintptr(fds[1]), "egress-init")}, nil
 }
 
-// GobEncode lets a Config that holds an Egress be encoded for the init:
-// the channel travels as a descriptor, not in the encoding.
-func (e *Egress) GobEncode() ([]byte, error) { return []byte{}, nil }
-
-// GobDecode is the counterpart of GobEncode.
-func (e *Egress) GobDecode([]byte) error { return nil }
-
 // Listener waits for the init to send the listener, after the command
 // has started, and returns it. It fails when the init ends without
 // sending it (the sandbox could not be built; the init says why on its

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 
-	seccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 )
 
@@ -214,8 +213,8 @@ func probeLandlock() LandlockStatus {
 const seccompMinAPI = 3
 
 func probeSeccomp() SeccompStatus {
-	major, minor, micro := seccomp.GetLibraryVersion()
-	s := SeccompStatus{Library: fmt.Sprintf("%d.%d.%d", major, minor, micro), Mode: seccompMode()}
+	library, api, apiErr := seccompLibrary()
+	s := SeccompStatus{Library: library, Mode: seccompMode()}
 	if _, err := unix.PrctlRetInt(unix.PR_GET_SECCOMP, 0, 0, 0, 0); err != nil {
 		s.Reason = fmt.Sprintf("the kernel has no seccomp (prctl PR_GET_SECCOMP: %v)", err)
 		s.Hint = "a kernel built with CONFIG_SECCOMP_FILTER is needed"
@@ -228,11 +227,10 @@ func probeSeccomp() SeccompStatus {
 		s.Hint = "a kernel built with CONFIG_SECCOMP_FILTER is needed"
 		return s
 	}
-	api, err := seccomp.GetAPI()
-	s.API = int(api)
+	s.API = api
 	switch {
-	case err != nil:
-		s.Reason = fmt.Sprintf("libseccomp cannot tell the kernel's API level: %v", err)
+	case apiErr != nil:
+		s.Reason = fmt.Sprintf("libseccomp cannot tell the kernel's API level: %v", apiErr)
 		s.Hint = "libseccomp 2.4 or later is needed"
 	case s.API < seccompMinAPI:
 		s.Reason = fmt.Sprintf("libseccomp API level %d is below %d (thread sync and killing the whole process)", s.API, seccompMinAPI)
