@@ -20,9 +20,11 @@ INIT_BIN := bin/mcpwarden-init
 
 # The sandbox's init stage is a small executable of its own, installed
 # beside mcpwarden (install both); mcpwarden records its build ID and starts
-# it only when the two come from the same build.
+# it only when the two come from the same build. It is built without cgo
+# (it loads the seccomp filter mcpwarden compiles and needs no libseccomp),
+# so it is static and starts without the dynamic loader.
 build:
-	$(GO) build -trimpath -o $(INIT_BIN) ./cmd/mcpwarden-init
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(INIT_BIN) ./cmd/mcpwarden-init
 	$(GO) build -trimpath -ldflags "-X main.initBuildID=$$($(GO) tool buildid $(INIT_BIN))" -o $(BIN) ./cmd/mcpwarden
 
 setup:

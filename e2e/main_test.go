@@ -65,7 +65,7 @@ func runTests(m *testing.M) int {
 	// Built as make build builds it: with the small init executable
 	// beside it, so that the tests run the init users run.
 	if os.Getenv("MCPWARDEN_BIN") == "" {
-		id, err := buildInit(dir, wardenFlags)
+		id, err := buildInit(dir)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 			return 1
@@ -102,9 +102,13 @@ func binary(env, dir, pkg string, flags ...string) (string, error) {
 }
 
 // buildInit builds mcpwarden-init into dir and returns its Go build ID.
-func buildInit(dir string, flags []string) (string, error) {
+// It is built as make build builds it, a static executable without cgo,
+// also when the tests run under the race detector (which needs cgo): the
+// init the tests run is the one users run, psx's all-threads calls for
+// Landlock without cgo included.
+func buildInit(dir string) (string, error) {
 	out := filepath.Join(dir, "mcpwarden-init")
-	if err := goBuild(out, "github.com/mcpwarden/mcpwarden/cmd/mcpwarden-init", flags...); err != nil {
+	if err := goBuildEnv(out, "github.com/mcpwarden/mcpwarden/cmd/mcpwarden-init", []string{"CGO_ENABLED=0"}); err != nil {
 		return "", err
 	}
 	id, err := exec.Command("go", "tool", "buildid", out).Output()
@@ -116,9 +120,16 @@ func buildInit(dir string, flags []string) (string, error) {
 
 // goBuild builds pkg into out. The go command puts its own directory
 // first in the PATH of the tests it runs.
-func goBuild(out, pkg string, flags ...string) error {
+func goBuild(out, pkg string, flags ...string) error { return goBuildEnv(out, pkg, nil, flags...) }
+
+// goBuildEnv is goBuild with variables added to the go command's
+// environment.
+func goBuildEnv(out, pkg string, env []string, flags ...string) error {
 	args := append([]string{"build", "-o", out}, flags...)
 	cmd := exec.Command("go", append(args, pkg)...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err != nil {

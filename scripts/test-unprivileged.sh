@@ -24,8 +24,9 @@ done
 work=$(mktemp -d /tmp/mcpwarden-unpriv.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bin" "$work/home" "$work/tmp"
-# Built as make build builds them: the small init beside mcpwarden.
-go build -race -o "$work/bin/mcpwarden-init" ./cmd/mcpwarden-init
+# Built as make build builds them: the small init (static, without cgo)
+# beside mcpwarden.
+CGO_ENABLED=0 go build -o "$work/bin/mcpwarden-init" ./cmd/mcpwarden-init
 go build -race -ldflags "-X main.initBuildID=$(go tool buildid "$work/bin/mcpwarden-init")" -o "$work/bin/mcpwarden" ./cmd/mcpwarden
 [[ -d e2e/recorder ]] && go build -o "$work/bin/recorder" ./e2e/recorder
 [[ -d e2e/escaper ]] && go build -o "$work/bin/escaper" ./e2e/escaper
