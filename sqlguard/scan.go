@@ -1,11 +1,12 @@
 package sqlguard
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/pganalyze/pg_query_go/v6/parser"
-	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // pgToken is one token from PostgreSQL's scanner: its kind (a number of
@@ -18,7 +19,8 @@ type pgToken struct {
 // The numbers of the Token enum in pg_query.proto that the checks below
 // need. They are written here, rather than taken from pg_query_go's
 // generated types, so that the checker does not link the protobuf
-// runtime those types need; a test holds them to the generated values.
+// runtime those types need; a test holds them to the generated values,
+// and one the decoding below to the generated code's.
 const (
 	tokOpenParen    = 40 // (
 	tokCloseParen   = 41 // )
@@ -83,26 +85,34 @@ func (c *Checker) scan(text string) error {
 }
 
 // scanTokens runs PostgreSQL's scanner over text and decodes the
-// ScanResult message it returns. The message is read field by field, as
-// the protobuf wire format defines, with no generated code: a field the
-// checker does not use is skipped, a scalar given twice keeps its last
-// value, and anything malformed is an error.
+// ScanResult message it returns, by the rules of the protobuf wire
+// format, which are short enough to follow here: the protobuf module,
+// whose wire package alone reads the program's executable at every
+// start, stays out of the program. A field the checker does not use is
+// skipped, a scalar given twice keeps its last value, and anything
+// malformed (groups included, which the scanner never writes) is an
+// error.
 func scanTokens(text string) ([]pgToken, error) {
 	msg, err := parser.ScanToProtobuf(text)
 	if err != nil {
 		return nil, err
 	}
+	return decodeScanResult(msg)
+}
+
+// decodeScanResult decodes a ScanResult message into its tokens.
+func decodeScanResult(msg []byte) ([]pgToken, error) {
 	var toks []pgToken
 	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return nil, fmt.Errorf("scan result: %w", protowire.ParseError(n))
+		num, typ, n, err := consumeTag(msg)
+		if err != nil {
+			return nil, fmt.Errorf("scan result: %w", err)
 		}
 		msg = msg[n:]
-		if num == scanResultTokens && typ == protowire.BytesType {
-			body, n := protowire.ConsumeBytes(msg)
-			if n < 0 {
-				return nil, fmt.Errorf("scan result token %d: %w", len(toks), protowire.ParseError(n))
+		if num == scanResultTokens && typ == wireBytes {
+			body, n, err := consumeBytes(msg)
+			if err != nil {
+				return nil, fmt.Errorf("scan result token %d: %w", len(toks), err)
 			}
 			t, err := decodeToken(body)
 			if err != nil {
@@ -112,9 +122,9 @@ func scanTokens(text string) ([]pgToken, error) {
 			msg = msg[n:]
 			continue
 		}
-		n = protowire.ConsumeFieldValue(num, typ, msg)
-		if n < 0 {
-			return nil, fmt.Errorf("scan result field %d: %w", num, protowire.ParseError(n))
+		n, err = skipValue(typ, msg)
+		if err != nil {
+			return nil, fmt.Errorf("scan result field %d: %w", num, err)
 		}
 		msg = msg[n:]
 	}
@@ -127,15 +137,15 @@ func scanTokens(text string) ([]pgToken, error) {
 func decodeToken(msg []byte) (pgToken, error) {
 	var t pgToken
 	for len(msg) > 0 {
-		num, typ, n := protowire.ConsumeTag(msg)
-		if n < 0 {
-			return t, protowire.ParseError(n)
+		num, typ, n, err := consumeTag(msg)
+		if err != nil {
+			return t, err
 		}
 		msg = msg[n:]
-		if typ == protowire.VarintType && (num == scanTokenStart || num == scanTokenEnd || num == scanTokenToken) {
-			v, n := protowire.ConsumeVarint(msg)
-			if n < 0 {
-				return t, protowire.ParseError(n)
+		if typ == wireVarint && (num == scanTokenStart || num == scanTokenEnd || num == scanTokenToken) {
+			v, n, err := consumeVarint(msg)
+			if err != nil {
+				return t, err
 			}
 			switch num {
 			case scanTokenStart:
@@ -148,13 +158,82 @@ func decodeToken(msg []byte) (pgToken, error) {
 			msg = msg[n:]
 			continue
 		}
-		n = protowire.ConsumeFieldValue(num, typ, msg)
-		if n < 0 {
-			return t, protowire.ParseError(n)
+		if n, err = skipValue(typ, msg); err != nil {
+			return t, err
 		}
 		msg = msg[n:]
 	}
 	return t, nil
+}
+
+// The protobuf wire types that the scanner's messages may hold.
+const (
+	wireVarint  = 0
+	wireFixed64 = 1
+	wireBytes   = 2
+	wireFixed32 = 5
+)
+
+var errWire = errors.New("malformed protobuf message")
+
+// consumeVarint reads a varint at the start of b and returns it and its
+// length: protobuf varints are those of encoding/binary, ten bytes at
+// most.
+func consumeVarint(b []byte) (uint64, int, error) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, fmt.Errorf("%w: bad varint", errWire)
+	}
+	return v, n, nil
+}
+
+// consumeTag reads a field's tag: its number and wire type.
+func consumeTag(b []byte) (num uint64, typ uint64, n int, err error) {
+	v, n, err := consumeVarint(b)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	num, typ = v>>3, v&7
+	if num == 0 || num > 1<<29-1 {
+		return 0, 0, 0, fmt.Errorf("%w: field number %d", errWire, num)
+	}
+	return num, typ, n, nil
+}
+
+// consumeBytes reads a length-delimited value and returns its bytes and
+// the length of the whole.
+func consumeBytes(b []byte) ([]byte, int, error) {
+	size, n, err := consumeVarint(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	if size > uint64(len(b)-n) {
+		return nil, 0, fmt.Errorf("%w: %d bytes of %d", errWire, size, len(b)-n)
+	}
+	return b[n : n+int(size)], n + int(size), nil
+}
+
+// skipValue returns the length of the value of wire type typ at the
+// start of b.
+func skipValue(typ uint64, b []byte) (int, error) {
+	switch typ {
+	case wireVarint:
+		_, n, err := consumeVarint(b)
+		return n, err
+	case wireBytes:
+		_, n, err := consumeBytes(b)
+		return n, err
+	case wireFixed64, wireFixed32:
+		size := 8
+		if typ == wireFixed32 {
+			size = 4
+		}
+		if len(b) < size {
+			return 0, fmt.Errorf("%w: truncated fixed-size value", errWire)
+		}
+		return size, nil
+	}
+	return 0, fmt.Errorf("%w: wire type %d", errWire, typ)
 }
 
 // checkNesting bounds the depth of the tree that toks parse to. Brackets
