@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -37,12 +39,20 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // Decoder validates and classifies messages. It keeps scratch space between
 // calls and is not safe for concurrent use: give each stream its own.
+//
+// Decode checks a message against the JSON grammar in one pass over its
+// bytes (scan.go), without a tokenizer: a result of many megabytes is
+// mostly one string, which is scanned eight bytes at a time.
 type Decoder struct {
 	maxDepth int
-	dec      jsontext.Decoder
-	in       bytes.Buffer       // the message being decoded
-	opts     []jsontext.Options // the strict options, built once
-	names    []nameSet          // one per open object, reused across messages
+	names    []*nameSet // one per depth of open object, reused across messages
+	folded   []byte     // the folded member names of the message being decoded
+	scratch  []byte     // an unquoted top-level name or version
+
+	// SplitBatch's tokenizer, in the Decoder so that no batch allocates one.
+	dec  jsontext.Decoder
+	in   bytes.Buffer       // the batch being split
+	opts []jsontext.Options // the strict options, built once
 }
 
 // NewDecoder returns a Decoder that refuses nesting deeper than maxDepth
@@ -58,7 +68,7 @@ func NewDecoder(maxDepth int) *Decoder {
 }
 
 // reset points the tokenizer at b, in the Decoder's own buffer so that no
-// message allocates one.
+// batch allocates one.
 func (d *Decoder) reset(b []byte) {
 	d.in = *bytes.NewBuffer(b)
 	d.dec.Reset(&d.in, d.opts...)
@@ -77,6 +87,7 @@ func (d *Decoder) Decode(b []byte) (*Message, error) {
 	m, err := d.decode(b, &env)
 	d.release(b)
 	if err != nil {
+		d.forgetNames()
 		de, ok := err.(*DecodeError)
 		if !ok {
 			de = &DecodeError{Reason: "invalid JSON", Err: err}
@@ -98,33 +109,48 @@ func (d *Decoder) release(b []byte) {
 	if len(b) > releaseOver {
 		d.reset(nil)
 	}
+	// The scratch buffers keep what a large message made them grow to
+	// only up to a size that small messages would reach too.
+	if cap(d.folded) > 64<<10 {
+		d.folded = nil
+	}
+	if cap(d.scratch) > 64<<10 {
+		d.scratch = nil
+	}
 }
 
 func (d *Decoder) decode(b []byte, env *envelope) (*Message, error) {
-	d.reset(b)
-	tok, err := d.dec.ReadToken()
+	d.folded = d.folded[:0]
+	i := skipSpace(b, 0)
+	if i >= len(b) {
+		return nil, errChar(b, i, "(expecting a JSON object)")
+	}
+	if b[i] != '{' {
+		return nil, notObject(b, i)
+	}
+	m := &Message{Raw: b}
+	i, err := d.members(b, skipSpace(b, i+1), m, env)
 	if err != nil {
 		return nil, err
 	}
-	if tok.Kind() != '{' {
-		return nil, &DecodeError{Reason: "message is not a JSON object"}
-	}
-	m := &Message{Raw: b}
-	for d.dec.PeekKind() != '}' {
-		if err := d.member(b, m, env); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := d.dec.ReadToken(); err != nil {
-		return nil, err
-	}
-	if _, err := d.dec.ReadToken(); !errors.Is(err, io.EOF) {
+	if skipSpace(b, i) < len(b) {
 		return nil, &DecodeError{Reason: "trailing data after the message"}
 	}
 	if err := env.classify(m); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// notObject explains why the message at b[i], which does not open an
+// object, is refused: the first token decides, as for a tokenizer.
+func notObject(b []byte, i int) error {
+	if b[i] != '[' {
+		if _, err := scanScalar(b, i); err != nil {
+			return err
+		}
+	}
+	return &DecodeError{Reason: "message is not a JSON object"}
 }
 
 // envelope records which top-level members were present.
@@ -140,67 +166,6 @@ type envelope struct {
 func (e *envelope) idComplete(b []byte) bool {
 	rest := bytes.TrimLeft(b[min(e.idEnd, int64(len(b))):], " \t\r\n")
 	return len(rest) > 0 && (rest[0] == ',' || rest[0] == '}')
-}
-
-func (d *Decoder) member(b []byte, m *Message, env *envelope) error {
-	tok, err := d.dec.ReadToken()
-	if err != nil {
-		return err
-	}
-	name := tok.String()
-	start := d.dec.InputOffset()
-	switch name {
-	case "jsonrpc":
-		v, err := d.dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		if !isVersion(v) {
-			return &DecodeError{Reason: `"jsonrpc" must be "2.0"`}
-		}
-		env.version = true
-	case "id":
-		v, err := d.dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		id, ok := parseID(v)
-		if !ok {
-			return &DecodeError{Reason: "id must be a string or an integer"}
-		}
-		env.id, env.idValue, env.idEnd = true, id, d.dec.InputOffset()
-	case "method":
-		v, err := d.dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		if unmarshalString(v, &m.Method) != nil || m.Method == "" {
-			return &DecodeError{Reason: "method must be a non-empty string"}
-		}
-		env.method = true
-	case "params", "result", "error":
-		if err := d.walk(); err != nil {
-			return err
-		}
-		raw := jsontext.Value(bytes.TrimLeft(b[start:d.dec.InputOffset()], " \t\r\n:"))
-		switch name {
-		case "params":
-			if k := raw.Kind(); k != '{' && k != '[' {
-				return &DecodeError{Reason: "params must be an object or an array"}
-			}
-			m.Params = raw
-		case "result":
-			m.Result = raw
-		default:
-			m.Error = new(Error)
-			if err := json.Unmarshal(raw, m.Error, json.RejectUnknownMembers(true)); err != nil {
-				return &DecodeError{Reason: "malformed error object", Err: err}
-			}
-		}
-	default:
-		return &DecodeError{Reason: fmt.Sprintf("unknown member %q", name)}
-	}
-	return nil
 }
 
 func (e *envelope) classify(m *Message) error {
@@ -230,92 +195,365 @@ func (e *envelope) classify(m *Message) error {
 	return nil
 }
 
-// walk consumes one value, rejecting nesting deeper than the limit and
-// objects whose member names collide under case folding. jsontext already
-// rejects exact duplicates and invalid UTF-8.
-func (d *Decoder) walk() error {
-	k := d.dec.PeekKind()
-	if (k == '{' || k == '[') && d.dec.StackDepth() >= d.maxDepth {
+// The members a message may hold, as bits of a set.
+const (
+	memberVersion = 1 << iota
+	memberID
+	memberMethod
+	memberParams
+	memberResult
+	memberError
+)
+
+func memberOf(name []byte) int {
+	switch string(name) {
+	case "jsonrpc":
+		return memberVersion
+	case "id":
+		return memberID
+	case "method":
+		return memberMethod
+	case "params":
+		return memberParams
+	case "result":
+		return memberResult
+	case "error":
+		return memberError
+	}
+	return 0
+}
+
+// members reads the members of the message object from b[i], just after
+// its opening brace, and returns the offset after its closing one.
+func (d *Decoder) members(b []byte, i int, m *Message, env *envelope) (int, error) {
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	seen := 0
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, errChar(b, i, "before object member name (expecting '\"')")
+		}
+		end, escaped, err := scanString(b, i)
+		if err != nil {
+			return 0, err
+		}
+		name := b[i+1 : end-1]
+		if escaped {
+			d.scratch = appendUnquoted(d.scratch[:0], b[i:end])
+			name = d.scratch
+		}
+		which := memberOf(name)
+		switch {
+		case which == 0:
+			return 0, &DecodeError{Reason: fmt.Sprintf("unknown member %q", name)}
+		case seen&which != 0:
+			return 0, errAt(i, fmt.Sprintf("duplicate member name %q", name))
+		}
+		seen |= which
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return 0, errChar(b, i, "after object member name (expecting ':')")
+		}
+		if i, err = d.member(b, skipSpace(b, i+1), which, m, env); err != nil {
+			return 0, err
+		}
+		switch i = skipSpace(b, i); {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			return i + 1, nil
+		default:
+			return 0, errChar(b, i, "after object member value (expecting ',' or '}')")
+		}
+	}
+}
+
+// member reads the value of the top-level member which, at b[i], and
+// returns the offset after it.
+func (d *Decoder) member(b []byte, i, which int, m *Message, env *envelope) (int, error) {
+	if which&(memberParams|memberResult|memberError) != 0 {
+		return d.body(b, i, which, m)
+	}
+	// The version, id and method are read as a tokenizer reads any value:
+	// duplicate names refused but no folding, and no depth limit of the
+	// message's own, since anything but a string or a number is refused
+	// once read.
+	end, err := d.walk(b, i, 1, false)
+	if err != nil {
+		return 0, err
+	}
+	v := b[i:end]
+	switch which {
+	case memberVersion:
+		if !d.isVersion(v) {
+			return 0, &DecodeError{Reason: `"jsonrpc" must be "2.0"`}
+		}
+		env.version = true
+	case memberID:
+		id, ok := parseID(v)
+		if !ok {
+			return 0, &DecodeError{Reason: "id must be a string or an integer"}
+		}
+		env.id, env.idValue, env.idEnd = true, id, int64(end)
+	default:
+		if v[0] != '"' {
+			return 0, &DecodeError{Reason: "method must be a non-empty string"}
+		}
+		if m.Method = unquote(v); m.Method == "" {
+			return 0, &DecodeError{Reason: "method must be a non-empty string"}
+		}
+		env.method = true
+	}
+	return end, nil
+}
+
+// body reads the params, result or error at b[i], with the depth limit
+// and the folding of names, and returns the offset after it.
+func (d *Decoder) body(b []byte, i, which int, m *Message) (int, error) {
+	end, err := d.walk(b, i, 1, true)
+	if err != nil {
+		if c, ok := err.(*collision); ok {
+			return 0, c.decodeError(bodyName(which))
+		}
+		return 0, err
+	}
+	raw := jsontext.Value(b[i:end])
+	switch which {
+	case memberParams:
+		if k := raw.Kind(); k != '{' && k != '[' {
+			return 0, &DecodeError{Reason: "params must be an object or an array"}
+		}
+		m.Params = raw
+	case memberResult:
+		m.Result = raw
+	default:
+		m.Error = new(Error)
+		if err := json.Unmarshal(raw, m.Error, json.RejectUnknownMembers(true)); err != nil {
+			return 0, &DecodeError{Reason: "malformed error object", Err: err}
+		}
+	}
+	return end, nil
+}
+
+func bodyName(which int) string {
+	switch which {
+	case memberParams:
+		return "params"
+	case memberResult:
+		return "result"
+	}
+	return "error"
+}
+
+// walk checks the value at b[i], whose enclosing objects and arrays
+// (the message's included) number depth, and returns the offset after it.
+// Duplicate member names are refused in every object and, with fold,
+// names that fold alike and nesting past the Decoder's limit too.
+func (d *Decoder) walk(b []byte, i, depth int, fold bool) (int, error) {
+	if i >= len(b) {
+		return 0, errChar(b, i, "(expecting a value)")
+	}
+	switch b[i] {
+	case '{':
+		return d.object(b, i, depth, fold)
+	case '[':
+		return d.array(b, i, depth, fold)
+	}
+	return scanScalar(b, i)
+}
+
+// deeper refuses to open an object or an array at b[i] inside depth
+// others.
+func (d *Decoder) deeper(i, depth int, fold bool) error {
+	if fold && depth >= d.maxDepth {
 		return &DecodeError{Reason: fmt.Sprintf("nesting deeper than %d levels", d.maxDepth)}
 	}
-	switch k {
-	case '{':
-		if _, err := d.dec.ReadToken(); err != nil {
-			return err
+	if depth >= maxNestingDepth {
+		return errAt(i, fmt.Sprintf("nesting deeper than %d levels", maxNestingDepth))
+	}
+	return nil
+}
+
+func (d *Decoder) object(b []byte, i, depth int, fold bool) (int, error) {
+	if err := d.deeper(i, depth, fold); err != nil {
+		return 0, err
+	}
+	for len(d.names) <= depth {
+		d.names = append(d.names, new(nameSet))
+	}
+	set := d.names[depth]
+	set.small, set.big = set.small[:0], nil
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, errChar(b, i, "before object member name (expecting '\"')")
 		}
-		depth := d.dec.StackDepth()
-		for len(d.names) < depth {
-			d.names = append(d.names, nameSet{})
+		end, escaped, err := scanString(b, i)
+		if err != nil {
+			return 0, err
 		}
-		set := &d.names[depth-1]
-		set.reset()
-		for d.dec.PeekKind() != '}' {
-			tok, err := d.dec.ReadToken()
-			if err != nil {
-				return err
+		name := walkName(b[i:end], escaped)
+		key := name
+		if fold {
+			key = d.fold(name)
+		}
+		if prev, ok := set.add(name, key); !ok {
+			if prev == name {
+				return 0, errAt(i, fmt.Sprintf("duplicate member name %q", name))
 			}
-			if name := tok.String(); !set.add(name) {
-				return &DecodeError{Reason: fmt.Sprintf("member name %q differs from another only in case (%s)",
-					name, d.dec.StackPointer())}
-			}
-			if err := d.walk(); err != nil {
-				return err
-			}
+			return 0, &collision{name: name, path: []string{name}}
 		}
-		_, err := d.dec.ReadToken()
-		return err
-	case '[':
-		if _, err := d.dec.ReadToken(); err != nil {
-			return err
+		if i = skipSpace(b, end); i >= len(b) || b[i] != ':' {
+			return 0, errChar(b, i, "after object member name (expecting ':')")
 		}
-		for d.dec.PeekKind() != ']' {
-			if err := d.walk(); err != nil {
-				return err
+		if i, err = d.walk(b, skipSpace(b, i+1), depth+1, fold); err != nil {
+			if c, ok := err.(*collision); ok {
+				c.path = append(c.path, name)
 			}
+			return 0, err
 		}
-		_, err := d.dec.ReadToken()
-		return err
-	default:
-		// PeekKind reports 0 on a syntax error; SkipValue then returns it.
-		return d.dec.SkipValue()
+		switch i = skipSpace(b, i); {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == '}':
+			set.reset()
+			return i + 1, nil
+		default:
+			return 0, errChar(b, i, "after object member value (expecting ',' or '}')")
+		}
 	}
 }
 
-// nameSet holds the folded member names of one object.
-type nameSet struct {
-	small []string
-	big   map[string]struct{}
+func (d *Decoder) array(b []byte, i, depth int, fold bool) (int, error) {
+	if err := d.deeper(i, depth, fold); err != nil {
+		return 0, err
+	}
+	if i = skipSpace(b, i+1); i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for n := 0; ; n++ {
+		end, err := d.walk(b, i, depth+1, fold)
+		if err != nil {
+			if c, ok := err.(*collision); ok {
+				c.path = append(c.path, strconv.Itoa(n))
+			}
+			return 0, err
+		}
+		switch i = skipSpace(b, end); {
+		case i < len(b) && b[i] == ',':
+			i = skipSpace(b, i+1)
+		case i < len(b) && b[i] == ']':
+			return i + 1, nil
+		default:
+			return 0, errChar(b, i, "after array element (expecting ',' or ']')")
+		}
+	}
 }
 
+// walkName returns the text of the quoted name q. A name without
+// escapes is read where it lies, for the walk only: it must not outlive
+// the message.
+func walkName(q []byte, escaped bool) string {
+	if escaped {
+		return string(appendUnquoted(nil, q))
+	}
+	raw := q[1 : len(q)-1]
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
+}
+
+// fold is the package's fold of s, kept in the Decoder's buffer rather
+// than allocated: a name such as "isError" is folded in every result.
+func (d *Decoder) fold(s string) string {
+	i := foldFrom(s)
+	if i == len(s) {
+		return s
+	}
+	start := len(d.folded)
+	d.folded = appendFold(d.folded, s, i)
+	// Bytes once written are not overwritten before the next message,
+	// and a larger buffer leaves the earlier one to the names it holds.
+	return unsafe.String(&d.folded[start], len(d.folded)-start)
+}
+
+// collision is a member name that folds like another of its object, on
+// its way out to the message, collecting the path to it.
+type collision struct {
+	name string
+	path []string // the innermost segment first
+}
+
+func (c *collision) Error() string { return "member name " + strconv.Quote(c.name) + " collides" }
+
+// decodeError is the refusal of a collision inside the top-level member
+// top, naming it by its JSON pointer (RFC 6901).
+func (c *collision) decodeError(top string) error {
+	c.path = append(c.path, top)
+	var p strings.Builder
+	for k := len(c.path) - 1; k >= 0; k-- {
+		p.WriteByte('/')
+		for _, r := range c.path[k] {
+			switch r {
+			case '~':
+				p.WriteString("~0")
+			case '/':
+				p.WriteString("~1")
+			default:
+				p.WriteRune(r)
+			}
+		}
+	}
+	return &DecodeError{Reason: fmt.Sprintf("member name %q differs from another only in case (%s)", c.name, p.String())}
+}
+
+// forgetNames drops the names that the objects of a refused message left
+// in their sets, which alias it.
+func (d *Decoder) forgetNames() {
+	for _, s := range d.names {
+		s.reset()
+	}
+}
+
+// nameSet holds the member names of one object, by their keys: the names
+// themselves or their folded forms.
+type nameSet struct {
+	small []namedKey
+	big   map[string]string // key to name, once there are many
+}
+
+type namedKey struct{ key, name string }
+
+// reset empties the set, dropping the names it held.
 func (s *nameSet) reset() {
+	clear(s.small)
 	s.small = s.small[:0]
 	s.big = nil
 }
 
-// add records name and reports false if a name that folds the same way
-// was already present.
-func (s *nameSet) add(name string) bool {
-	f := fold(name)
+// add records name under key and reports false, with the name already
+// there, if key was present.
+func (s *nameSet) add(name, key string) (string, bool) {
 	if s.big != nil {
-		if _, dup := s.big[f]; dup {
-			return false
+		if prev, dup := s.big[key]; dup {
+			return prev, false
 		}
-		s.big[f] = struct{}{}
-		return true
+		s.big[key] = name
+		return "", true
 	}
 	for _, o := range s.small {
-		if o == f {
-			return false
+		if o.key == key {
+			return o.name, false
 		}
 	}
-	s.small = append(s.small, f)
+	s.small = append(s.small, namedKey{key: key, name: name})
 	if len(s.small) > 16 {
-		s.big = make(map[string]struct{}, 32)
+		s.big = make(map[string]string, 32)
 		for _, o := range s.small {
-			s.big[o] = struct{}{}
+			s.big[o.key] = o.name
 		}
 	}
-	return true
+	return "", true
 }
 
 // Fold maps s to the form under which case-insensitive JSON decoders
@@ -325,39 +563,70 @@ func (s *nameSet) add(name string) bool {
 func Fold(s string) string { return fold(s) }
 
 func fold(s string) string {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
-			break
-		}
-		i++
-	}
+	i := foldFrom(s)
 	if i == len(s) {
 		return s
 	}
-	b := make([]byte, 0, len(s))
-	b = append(b, s[:i]...)
-	for _, r := range s[i:] {
-		b = utf8.AppendRune(b, unicode.ToLower(unicode.ToUpper(r)))
-	}
-	return string(b)
+	return string(appendFold(make([]byte, 0, len(s)), s, i))
 }
 
-// isVersion reports whether v is the JSON string "2.0". Nearly every
-// message writes it so, and is compared as written; only another
-// spelling is unquoted, which costs an allocation.
-func isVersion(v jsontext.Value) bool {
+// foldFrom returns the offset of the first byte of s that folding may
+// change: an upper-case ASCII letter or a byte of a multi-byte rune.
+func foldFrom(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || ('A' <= c && c <= 'Z') {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// appendFold appends s folded to dst, s[:i] being known to fold to itself.
+func appendFold(dst []byte, s string, i int) []byte {
+	dst = append(dst, s[:i]...)
+	for _, r := range s[i:] {
+		dst = utf8.AppendRune(dst, unicode.ToLower(unicode.ToUpper(r)))
+	}
+	return dst
+}
+
+// isVersion reports whether v, a value the scanner accepted, is the JSON
+// string "2.0". Nearly every message writes it so, and is compared as
+// written; another spelling is unquoted into the Decoder's scratch.
+func (d *Decoder) isVersion(v []byte) bool {
 	if string(v) == `"`+Version+`"` {
 		return true
 	}
-	var s string
-	return unmarshalString(v, &s) == nil && s == Version
+	if v[0] != '"' {
+		return false
+	}
+	d.scratch = appendUnquoted(d.scratch[:0], v)
+	return string(d.scratch) == Version
 }
 
+// unquote returns the text of v, a string the scanner accepted.
+func unquote(v []byte) string {
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1])
+	}
+	return string(appendUnquoted(nil, v))
+}
+
+// unmarshalString reads v, which need not have been checked, as a JSON
+// string (with whitespace around it) into s.
 func unmarshalString(v jsontext.Value, s *string) error {
-	if v.Kind() != '"' {
+	b := bytes.TrimRight(v, " \t\r\n")
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '"' {
 		return errors.New("not a string")
 	}
-	return json.Unmarshal(v, s)
+	end, _, err := scanString(b, i)
+	if err != nil {
+		return err
+	}
+	if end != len(b) {
+		return errAt(end, "data after the string")
+	}
+	*s = unquote(b[i:end])
+	return nil
 }

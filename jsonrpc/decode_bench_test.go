@@ -16,11 +16,15 @@ func largeResult(unit string, n int) []byte {
 }
 
 // The texts of BenchmarkDecodeLargeResult: plain ASCII log lines; the
-// same with the escapes a tool's output carries (newlines, tabs, quotes,
-// \u escapes) and literal multi-byte letters; and text that is mostly
-// multi-byte.
+// lines of a source file, with an escaped newline at the end of each and
+// an escaped quote or tab now and then; text dense with the escapes a
+// tool's output carries (newlines, tabs, quotes, \u escapes) and with
+// literal multi-byte letters; and text that is mostly multi-byte.
 const (
-	asciiUnit   = `2026-12-01T10:00:00Z INFO request served path=/api/v1/items/42 status=200 bytes=5120 duration=3.2ms user=remi ok. `
+	asciiUnit = `2026-12-01T10:00:00Z INFO request served path=/api/v1/items/42 status=200 bytes=5120 duration=3.2ms user=remi ok. `
+	linesUnit = `func (d *Decoder) Decode(b []byte) (*Message, error) {\n\tvar env envelope\n` +
+		`\tm, err := d.decode(b, &env) // the message is validated and classified in one pass\n` +
+		`\treturn nil, fmt.Errorf(\"decode: %w\", err) // wrapped with the context of the stream it came from\n}\n`
 	escapedUnit = `2026-12-01T10:00:00Z INFO request served path=/api/v1/items/42 status=200 user=r\u00e9mi\n` +
 		`\tThe quick brown fox jumps over the lazy dog; caf\u00e9 na\u00efve \u2014 \"quoted\" text, numbers 1234567890.\n` +
 		"Stra\u00dfe \u65e5\u672c\u8a9e "
@@ -32,6 +36,7 @@ const (
 func BenchmarkDecodeLargeResult(b *testing.B) {
 	for _, tc := range []struct{ name, unit string }{
 		{"ascii", asciiUnit},
+		{"lines", linesUnit},
 		{"escaped", escapedUnit},
 		{"multibyte", multibyteUnit},
 	} {

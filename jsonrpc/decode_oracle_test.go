@@ -442,3 +442,58 @@ func offsetIn(b, sub []byte) int {
 	}
 	return -2
 }
+
+// TestDecodeAgreesStringAlignments puts each byte that ends or breaks a
+// run of plain text at every offset of strings around the width the
+// scanner reads at a time, where a word-at-a-time scan can go wrong.
+func TestDecodeAgreesStringAlignments(t *testing.T) {
+	d, o := NewDecoder(0), newOracleDecoder(0)
+	inserts := []string{`"`, `\`, `\"`, `\\`, `\n`, `\u00e9`, `\ud83d\ude00`, `\ud83d`, "\x00", "\x1f", "\x7f", "\x80",
+		"\xc3\xa9", "\xc3", "\xe2\x82\xac", "\xe2\x82", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xff", " ", "~"}
+	for n := 0; n <= 40; n++ {
+		for at := 0; at <= n; at++ {
+			for _, ins := range inserts {
+				text := strings.Repeat("a", at) + ins + strings.Repeat("b", n-at)
+				for _, msg := range []string{
+					`{"jsonrpc":"2.0","id":1,"result":{"text":"` + text + `"}}`,
+					`{"jsonrpc":"2.0","id":1,"method":"m","params":{"` + text + `":1,"B":2}}`,
+					`{"jsonrpc":"2.0","id":"` + text + `","method":"m"}`,
+				} {
+					checkAgrees(t, d, o, []byte(msg))
+				}
+			}
+		}
+	}
+}
+
+// TestDecodeAgreesManyMembers covers objects large enough that the
+// decoder keeps their names in a map, and collisions found there.
+func TestDecodeAgreesManyMembers(t *testing.T) {
+	d, o := NewDecoder(0), newOracleDecoder(0)
+	for n := 15; n <= 40; n++ {
+		var members []string
+		for k := 0; k < n; k++ {
+			members = append(members, fmt.Sprintf(`"m%d":%d`, k, k))
+		}
+		obj := strings.Join(members, ",")
+		for _, extra := range []string{``, `,"M3":1`, `,"m3":1`, `,"m\u0033":1`, fmt.Sprintf(`,"M%d":1`, n-1), `,"\u212a":1,"k":2`} {
+			msg := `{"jsonrpc":"2.0","id":1,"method":"m","params":{"x":{` + obj + extra + `}}}`
+			checkAgrees(t, d, o, []byte(msg))
+		}
+	}
+}
+
+// TestDecodeAgreesPastTokenizerDepth covers the nesting bound that holds
+// whatever limit a Decoder is given, in the body and in an id.
+func TestDecodeAgreesPastTokenizerDepth(t *testing.T) {
+	d, o := NewDecoder(20000), newOracleDecoder(20000)
+	for _, n := range []int{maxNestingDepth - 2, maxNestingDepth - 1, maxNestingDepth, maxNestingDepth + 1} {
+		for _, msg := range []string{
+			`{"jsonrpc":"2.0","id":1,"method":"m","params":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `}`,
+			`{"jsonrpc":"2.0","id":1,"method":"m","params":` + strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) + `}`,
+			`{"jsonrpc":"2.0","id":` + strings.Repeat("[", n) + strings.Repeat("]", n) + `,"method":"m"}`,
+		} {
+			checkAgrees(t, d, o, []byte(msg))
+		}
+	}
+}
