@@ -443,25 +443,32 @@ func offsetIn(b, sub []byte) int {
 	return -2
 }
 
-// TestDecodeAgreesStringAlignments puts each byte that ends or breaks a
-// run of plain text at every offset of strings around the width the
-// scanner reads at a time, where a word-at-a-time scan can go wrong.
+// TestDecodeAgreesStringAlignments puts every byte value, and escapes and
+// UTF-8 sequences good and bad, at every offset of strings around the
+// width the scanner reads at a time, where a word-at-a-time scan can go
+// wrong.
 func TestDecodeAgreesStringAlignments(t *testing.T) {
 	d, o := NewDecoder(0), newOracleDecoder(0)
-	inserts := []string{`"`, `\`, `\"`, `\\`, `\n`, `\u00e9`, `\ud83d\ude00`, `\ud83d`, "\x00", "\x1f", "\x7f", "\x80",
-		"\xc3\xa9", "\xc3", "\xe2\x82\xac", "\xe2\x82", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xff", " ", "~"}
-	for n := 0; n <= 40; n++ {
+	check := func(ins string, n int) {
 		for at := 0; at <= n; at++ {
-			for _, ins := range inserts {
-				text := strings.Repeat("a", at) + ins + strings.Repeat("b", n-at)
-				for _, msg := range []string{
-					`{"jsonrpc":"2.0","id":1,"result":{"text":"` + text + `"}}`,
-					`{"jsonrpc":"2.0","id":1,"method":"m","params":{"` + text + `":1,"B":2}}`,
-					`{"jsonrpc":"2.0","id":"` + text + `","method":"m"}`,
-				} {
-					checkAgrees(t, d, o, []byte(msg))
-				}
+			text := strings.Repeat("a", at) + ins + strings.Repeat("b", n-at)
+			for _, msg := range []string{
+				`{"jsonrpc":"2.0","id":1,"result":{"text":"` + text + `"}}`,
+				`{"jsonrpc":"2.0","id":1,"method":"m","params":{"` + text + `":1,"B":2}}`,
+				`{"jsonrpc":"2.0","id":"` + text + `","method":"m"}`,
+			} {
+				checkAgrees(t, d, o, []byte(msg))
 			}
+		}
+	}
+	for c := 0; c < 256; c++ {
+		check(string([]byte{byte(c)}), 9)
+		check(string([]byte{byte(c)}), 17)
+	}
+	for _, ins := range []string{`\"`, `\\`, `\n`, `\u00e9`, `\u00E9`, `\ud83d\ude00`, `\ud83d`, `\uDFFF`, `\ud7ff`, `\ue000`,
+		`\u00g9`, `\x`, "\xc3\xa9", "\xe2\x82\xac", "\xe2\x82", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf"} {
+		for n := 0; n <= 17; n++ {
+			check(ins, n)
 		}
 	}
 }
