@@ -17,7 +17,8 @@ func agreeCheckers(t testing.TB) []*Checker {
 	return []*Checker{
 		mustNew(t, Rule{Dialect: Postgres}),
 		mustNew(t, Rule{Dialect: SQLite}),
-		mustNew(t, Rule{Dialect: Postgres, DenyFunctions: []string{"audit_write", "billing_*", "count"}}),
+		mustNew(t, Rule{Dialect: Postgres, DenyFunctions: []string{"Audit_Write", "billing_*", "count"}}),
+		mustNew(t, Rule{Dialect: SQLite, DenyFunctions: []string{"my_exec", "count"}}),
 	}
 }
 
@@ -93,6 +94,16 @@ func agreeSeeds(t testing.TB) []string {
 		}
 	}
 	seeds = append(seeds, realisticQuery, strings.ReplaceAll(realisticQuery, "now() - interval '30 days'", "datetime('now', '-30 days')"))
+	// The queries of TestDenyFunctions, TestSameQuotedTokens and the
+	// example.
+	seeds = append(seeds,
+		"SELECT AUDIT_WRITE('x')", "SELECT app.audit_write('x')", "SELECT * FROM billing_charge(1)",
+		"SELECT pg_sleep(1)", "SELECT audit_read('x'), billing FROM t", "SELECT my_exec('rm')",
+		"SELECT load_extension('x')", "SELECT nextval FROM t",
+		`SELECT 'a''b', "c""d", X'00', 'x' -- 'y'`+"\n"+`FROM t`, `SELECT '\', "\" FROM t`,
+		"SELECT name FROM users WHERE id = 7", "SELECT 1; DROP TABLE users",
+		"WITH gone AS (DELETE FROM users RETURNING *) SELECT count(*) FROM gone",
+		"SELECT pg_catalog.pg_read_file('/etc/passwd')")
 	seeds = append(seeds, corpus(t, "testdata/fuzz/FuzzCheck")...)
 	return append(seeds, agreeAttacks()...)
 }

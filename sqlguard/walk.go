@@ -442,7 +442,7 @@ func (w *walker) walkValue(depth int, kind nodeKind) (verdict error, err error) 
 		case '[':
 			w.startValue()
 			top := w.top()
-			f := frame{array: true}
+			f := frame{array: true, depth: depth - 1}
 			if top != nil {
 				f.depth = top.depth
 				f.collect = top.key == keyFuncname && top.kind == kindFuncCall ||
