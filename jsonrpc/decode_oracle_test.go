@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -297,6 +298,8 @@ var agreementSeeds = []string{
 	`{"jsonrpc":"2.0","id":1,"method":"m","params":{"\u212a":1,"k":2}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":[{"b":{"c":[[{"d":1,"D":2}]]}}]}}`,
 	`{"jsonrpc":"2.0","id":1,"method":"m","params":{"~0/1":{"x":1,"X":1}}}`,
+	`{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"` + strings.Repeat("plain text ", 14) + `\"quoted\"` +
+		strings.Repeat("more text ", 14) + `\n\tend \u00e9 caf\u00e9"}]}}`,
 	`{}`, `[]`, `[1]`, `1`, `-`, `1x`, `"a"`, `"a`, `null`, `nul`, `}`, `]`, `:`, `,`, ``, ` `, `x`,
 }
 
@@ -465,10 +468,47 @@ func TestDecodeAgreesStringAlignments(t *testing.T) {
 		check(string([]byte{byte(c)}), 9)
 		check(string([]byte{byte(c)}), 17)
 	}
-	for _, ins := range []string{`\"`, `\\`, `\n`, `\u00e9`, `\u00E9`, `\ud83d\ude00`, `\ud83d`, `\uDFFF`, `\ud7ff`, `\ue000`,
-		`\u00g9`, `\x`, "\xc3\xa9", "\xe2\x82\xac", "\xe2\x82", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf"} {
+	for _, ins := range stringInserts {
 		for n := 0; n <= 17; n++ {
 			check(ins, n)
+		}
+	}
+}
+
+// stringInserts are the escapes and UTF-8 sequences, good and bad, that
+// the string tests put into plain text.
+var stringInserts = []string{`\"`, `\\`, `\n`, `\u00e9`, `\u00E9`, `\ud83d\ude00`, `\ud83d`, `\uDFFF`, `\ud7ff`, `\ue000`,
+	`\u00g9`, `\x`, "\xc3\xa9", "\xe2\x82\xac", "\xe2\x82", "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xc0\xaf"}
+
+// TestDecodeAgreesLongRuns covers runs of plain text long enough for the
+// scanner to hand them to the searches of the bytes package, with up to
+// three bytes or inserts (an escaped quote among them moves the next
+// quote it keeps) at offsets around the hand-over and the word width.
+func TestDecodeAgreesLongRuns(t *testing.T) {
+	d, o := NewDecoder(0), newOracleDecoder(0)
+	var pieces []string
+	for c := 0; c < 256; c++ {
+		pieces = append(pieces, string([]byte{byte(c)}))
+	}
+	pieces = append(pieces, stringInserts...)
+	offsets := []int{0, 1, 7, 8, 63, 64, 65, 120, 127, 128, 129, 130, 135, 136, 137, 143, 144, 200, 255, 256, 257,
+		288, 290, 295, 300, 305, 310, 312, 314, 315, 316, 317, 318, 319, 320}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for k := 0; k < 20000; k++ {
+		text := []byte(strings.Repeat("a", 320))
+		for range 1 + rng.IntN(3) {
+			at := offsets[rng.IntN(len(offsets))]
+			piece := pieces[rng.IntN(len(pieces))]
+			if k < len(pieces)*2 { // every piece at least twice first
+				piece = pieces[k/2]
+			}
+			text = append(text[:at:at], append([]byte(piece), text[at:]...)...)
+		}
+		for _, msg := range []string{
+			`{"jsonrpc":"2.0","id":1,"result":{"text":"` + string(text) + `"}}`,
+			`{"jsonrpc":"2.0","id":"` + string(text) + `","method":"m"}`,
+		} {
+			checkAgrees(t, d, o, []byte(msg))
 		}
 	}
 }

@@ -67,31 +67,39 @@ func specials(w uint64) uint64 {
 //
 // Plain text is read a word at a time up to the next quote, backslash or
 // control character, and the common escapes are stepped over in the same
-// loop. Whether a byte >= 0x80 was seen is all that the loop keeps; UTF-8
-// is checked once, at the end, from the first run between escapes that
-// had one: escapes are ASCII, so no multi-byte sequence can span them.
+// loop; a run of text longer than 128 bytes goes on in longRun. Whether
+// a byte >= 0x80 was seen is all that the loop keeps; UTF-8 is checked
+// once, at the end, from the first run between escapes that had one:
+// escapes are ASCII, so no multi-byte sequence can span them.
 func scanString(b []byte, i int) (end int, escaped bool, err error) {
-	i++       // the opening quote
-	seg := i  // where the run of text since the last escape starts
-	utf := -1 // where the UTF-8 check starts
+	i++         // the opening quote
+	seg := i    // where the run of text since the last escape starts
+	utf := -1   // where the UTF-8 check starts
+	quote := -1 // the next quote at or after i, once a long run looked
 	var high uint64
 	for {
-		if i+8 <= len(b) {
+		// The first words of a run are read one at a time, since most
+		// runs between escapes are short (a search has a cost to start).
+		for limit := min(i+128, len(b)); i+8 <= limit; i += 8 {
 			w := binary.LittleEndian.Uint64(b[i:])
-			m := specials(w)
-			if m == 0 {
-				high |= w
-				i += 8
-				continue
+			if m := specials(w); m != 0 {
+				high |= w & (m&-m - 1) // the bytes before the first match
+				i += bits.TrailingZeros64(m) >> 3
+				goto stop
 			}
-			high |= w & (m&-m - 1) // the bytes before the first match
-			i += bits.TrailingZeros64(m) >> 3
+			high |= w
+		}
+		if i+8 <= len(b) {
+			var h uint64
+			i, h = longRun(b, i, &quote)
+			high |= h
 		} else {
 			for i < len(b) && !isSpecial(b[i]) {
 				high |= uint64(b[i])
 				i++
 			}
 		}
+	stop:
 		if utf < 0 && high&highs != 0 {
 			utf = seg
 		}
@@ -118,6 +126,51 @@ func scanString(b []byte, i int) (end int, escaped bool, err error) {
 		return 0, false, errAt(i, "unexpected end of input in string escape")
 	}
 	return 0, false, errAt(i, fmt.Sprintf("invalid control character %q in string", b[i]))
+}
+
+// longRun returns the offset of the first quote, backslash or control
+// character at or after b[i], and the OR of the bytes before it, by the
+// searches of the bytes package, which read many bytes an instruction:
+// the next quote (kept in *quote while no escape passes it), the next
+// backslash before it, and a pass without branches for control bytes.
+func longRun(b []byte, i int, quote *int) (int, uint64) {
+	if *quote < i {
+		*quote = len(b)
+		if q := bytes.IndexByte(b[i:], '"'); q >= 0 {
+			*quote = i + q
+		}
+	}
+	end := *quote
+	if k := bytes.IndexByte(b[i:end], '\\'); k >= 0 {
+		end = i + k
+	}
+	ctl, high := controls(b[i:end])
+	if ctl == 0 {
+		return end, high
+	}
+	for b[i] >= 0x20 {
+		i++
+	}
+	return i, high
+}
+
+// controls returns, in the high bits, whether s holds a byte below 0x20
+// and whether it holds one >= 0x80.
+func controls(s []byte) (ctl, high uint64) {
+	for len(s) >= 32 {
+		w0 := binary.LittleEndian.Uint64(s)
+		w1 := binary.LittleEndian.Uint64(s[8:])
+		w2 := binary.LittleEndian.Uint64(s[16:])
+		w3 := binary.LittleEndian.Uint64(s[24:])
+		ctl |= (w0-ones*0x20)&^w0 | (w1-ones*0x20)&^w1 | (w2-ones*0x20)&^w2 | (w3-ones*0x20)&^w3
+		high |= w0 | w1 | w2 | w3
+		s = s[32:]
+	}
+	for _, c := range s {
+		ctl |= uint64(c-0x20) &^ uint64(c)
+		high |= uint64(c)
+	}
+	return ctl & highs, high
 }
 
 // isSpecial reports whether c ends a run of plain text in a string.
