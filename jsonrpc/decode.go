@@ -42,7 +42,8 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 //
 // Decode checks a message against the JSON grammar in one pass over its
 // bytes (scan.go), without a tokenizer: a result of many megabytes is
-// mostly one string, which is scanned eight bytes at a time.
+// mostly one string, which is scanned eight bytes at a time, and its long
+// runs of plain text by the searches of the bytes package.
 type Decoder struct {
 	maxDepth int
 	names    []*nameSet // one per depth of open object, reused across messages
@@ -116,6 +117,12 @@ func (d *Decoder) release(b []byte) {
 	}
 	if cap(d.scratch) > 64<<10 {
 		d.scratch = nil
+	}
+	// Objects nest past the limit only in a version or an id, which is
+	// refused once read: their name sets are not kept.
+	if len(d.names) > d.maxDepth+1 {
+		clear(d.names[d.maxDepth+1:])
+		d.names = d.names[:d.maxDepth+1]
 	}
 }
 
