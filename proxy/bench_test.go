@@ -83,14 +83,17 @@ func newBenchSessionAudit(tb testing.TB, calls *filter.Calls, maxMsg int, audite
 	return s
 }
 
-// listTools answers the client's tools/list with echo and its schema, as
-// a server does before it is called, so that calls are checked against it.
+// listTools answers the client's tools/list with echo and its schema, and
+// dump, as a server does before it is called, so that calls are checked
+// against the listing (a tool never listed would make the proxy list the
+// tools itself first).
 func (s *benchSession) listTools(tb testing.TB) {
 	tb.Helper()
 	s.send(tb, s.toProxy, `{"jsonrpc":"2.0","id":"list","method":"tools/list","params":{}}`)
 	s.line(tb, s.calls)
 	s.send(tb, s.server, `{"jsonrpc":"2.0","id":"list","result":{"tools":[{"name":"echo","description":"Echoes its message.",`+
-		`"inputSchema":{"type":"object","properties":{"message":{"type":"string"}},"required":["message"]}}]}}`)
+		`"inputSchema":{"type":"object","properties":{"message":{"type":"string"}},"required":["message"]}},`+
+		`{"name":"dump","description":"Returns a large text.","inputSchema":{"type":"object"}}]}}`)
 	s.line(tb, s.answers)
 }
 
@@ -210,6 +213,7 @@ func BenchmarkLargeResult(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			s := newBenchSession(b, tc.calls(b), size+4096)
+			s.listTools(b)
 			go func() {
 				for {
 					line, err := s.calls.ReadSlice('\n')
