@@ -47,8 +47,14 @@ func TestManyCallsLeaveNothingBehind(t *testing.T) {
 	s.p.tools.mu.Lock()
 	tools := len(s.p.tools.tools)
 	s.p.tools.mu.Unlock()
-	if tools != 1 {
-		t.Errorf("%d tools learned, want the one listed", tools)
+	if tools != 2 {
+		t.Errorf("%d tools learned, want the two listed", tools)
+	}
+	s.p.listing.mu.Lock()
+	held := len(s.p.listing.parked) + len(s.p.listing.resuming)
+	s.p.listing.mu.Unlock()
+	if held != 0 {
+		t.Errorf("%d calls held for a listing", held)
 	}
 	warned := 0
 	s.p.warned.Range(func(any, any) bool { warned++; return true })
