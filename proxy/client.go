@@ -105,23 +105,30 @@ func (p *Proxy) clientBatch(dec *jsonrpc.Decoder, line []byte) {
 }
 
 func (p *Proxy) fromClientMsg(m *jsonrpc.Message) {
+	if p.holdBehind(m) {
+		return // it waits behind calls held for mcpwarden's own listing
+	}
 	switch m.Kind {
 	case jsonrpc.Request:
 		p.clientRequest(m)
 	case jsonrpc.Notification:
 		p.clientNotification(m)
 	case jsonrpc.Response:
-		c, ok := p.fromServer.Take(m.ID)
-		if !ok {
-			p.diag("dropped a response from the client to unknown request id %s", m.ID)
-			return
-		}
-		if c.approval != nil {
-			p.approvalAnswer(c.approval, m)
-			return
-		}
-		p.toServer(m.Raw)
+		p.clientResponse(m)
 	}
+}
+
+func (p *Proxy) clientResponse(m *jsonrpc.Message) {
+	c, ok := p.fromServer.Take(m.ID)
+	if !ok {
+		p.diag("dropped a response from the client to unknown request id %s", m.ID)
+		return
+	}
+	if c.approval != nil {
+		p.approvalAnswer(c.approval, m)
+		return
+	}
+	p.toServer(m.Raw)
 }
 
 // maxInFlight bounds the requests awaiting the server, and so the memory a
@@ -169,7 +176,7 @@ func (p *Proxy) clientNotification(m *jsonrpc.Message) {
 		return
 	}
 	if m.Method == "notifications/cancelled" {
-		if id, ok := cancelledID(m); ok && (p.cancelApproval(id) || p.cancelParked(id)) {
+		if id, ok := cancelledID(m); ok && p.cancelApproval(id) {
 			return // the server never saw the call
 		}
 		if id, ok := cancelledID(m); ok && p.isOwnListing(id) {

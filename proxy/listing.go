@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -20,32 +21,86 @@ import (
 // server's tools itself, with a tools/list request of its own, and holds
 // such calls until the listing is done; then they are checked like any
 // other, and a tool the server does not list is refused as unknown.
+//
+// Whatever the client sends while calls are held waits behind them, so
+// that the server sees the client's messages in the order it sent them
+// (a call before the notification that follows it, say).
 
 // listing is mcpwarden's own tools/list in flight and the calls it holds.
 type listing struct {
 	mu     sync.Mutex
 	id     jsonrpc.ID   // of the page in flight; zero when none
 	seq    int          // pages requested, for fresh ids
-	parked []parkedCall // calls waiting for the listing, in arrival order
+	parked []parkedCall // what waits for the listing, in arrival order
 	// meta holds the protocol's members of the _meta of the call that
 	// started the listing: in the stateless protocol every request
 	// carries the version and the client's capabilities, so mcpwarden's
 	// own must carry the client's.
 	meta map[string]jsontext.Value
-	// resuming holds the calls of a finished listing not yet handled by
-	// the resumer goroutine, which runs while any are left; closed stops
-	// it when the session ends, and done is closed when it has stopped.
+	// resuming holds what a finished listing held and the resumer
+	// goroutine has not handled yet; it runs while any is left; closed
+	// stops it when the session ends, and done is closed when it has
+	// stopped.
 	resuming []parkedCall
 	running  bool
 	closed   bool
 	done     chan struct{}
 }
 
-// parkedCall is a tools/call held for the listing, copied out of the
-// reader's buffer.
+// parkedCall is a message from the client held for the listing, copied
+// out of the reader's buffer: a tools/call that waits for the listing
+// (forList), or a message that came after one and waits behind it.
 type parkedCall struct {
-	c   *call
-	raw []byte
+	c       *call // for a request; nil for a notification or a response
+	raw     []byte
+	forList bool
+}
+
+// holding reports whether messages from the client must wait behind
+// held calls; l.mu is held.
+func (l *listing) holding() bool {
+	return !l.id.IsZero() || len(l.parked) > 0 || len(l.resuming) > 0 || l.running
+}
+
+// holdBehind keeps m, a message from the client, behind the held calls
+// when there are any, and reports whether it did. A cancellation of a
+// held call takes the call back instead: the server never sees either.
+func (p *Proxy) holdBehind(m *jsonrpc.Message) bool {
+	l := &p.listing
+	l.mu.Lock()
+	held, dup := p.holdLocked(m)
+	l.mu.Unlock()
+	if dup {
+		// Answered at once, as a duplicate that is not held would be.
+		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
+	}
+	return held
+}
+
+// holdLocked is holdBehind's part under l.mu; dup reports a request
+// whose id is in flight or held already, which is not held.
+func (p *Proxy) holdLocked(m *jsonrpc.Message) (held, dup bool) {
+	l := &p.listing
+	if !l.holding() || l.closed {
+		return false, false
+	}
+	if m.Kind == jsonrpc.Notification && m.Method == "notifications/cancelled" {
+		if id, ok := cancelledID(m); ok && p.cancelParkedLocked(id) {
+			return true, false
+		}
+	}
+	if m.Kind == jsonrpc.Request && (p.isParkedLocked(m.ID) || p.fromClient.Has(m.ID) || p.awaitingApproval(m.ID)) {
+		return true, true
+	}
+	pc := parkedCall{raw: slices.Clone(m.Raw)}
+	if m.Kind == jsonrpc.Request {
+		pc.c = &call{id: m.ID, method: m.Method, start: time.Now()}
+		if m.Method == "tools/call" {
+			pc.c.target, pc.c.audited = toolName(m.Params), true
+		}
+	}
+	l.parked = append(l.parked, pc)
+	return true, false
 }
 
 // needsListing reports whether a call of tool must wait for a listing:
@@ -79,7 +134,7 @@ func (p *Proxy) park(m *jsonrpc.Message, c *call) {
 		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
 		return
 	}
-	l.parked = append(l.parked, parkedCall{c: c, raw: slices.Clone(m.Raw)})
+	l.parked = append(l.parked, parkedCall{c: c, raw: slices.Clone(m.Raw), forList: true})
 	start := l.id.IsZero()
 	if start {
 		l.meta = protocolMeta(m.Params)
@@ -170,27 +225,31 @@ func (p *Proxy) listingAnswered(m *jsonrpc.Message) {
 	p.listingDone("")
 }
 
-// listingDone ends the listing and hands its held calls on: to be checked
-// again now that their tools are known (or known to be absent), or, when
-// the listing failed (failure says why), to be refused.
+// listingDone ends the listing and hands on what it held: the calls to
+// be checked again now that their tools are known (or known to be
+// absent), or, when the listing failed (failure says why), to be refused;
+// the messages that waited behind them go on as they came.
 func (p *Proxy) listingDone(failure string) {
 	l := &p.listing
 	l.mu.Lock()
 	parked := l.parked
 	l.parked, l.id = nil, jsonrpc.ID{}
-	if failure != "" {
-		l.mu.Unlock()
-		for _, pc := range parked {
-			p.refuseParked(pc, failure)
+	var refused []parkedCall
+	for _, pc := range parked {
+		if failure != "" && pc.forList {
+			refused = append(refused, pc)
+		} else {
+			l.resuming = append(l.resuming, pc)
 		}
-		return
 	}
-	l.resuming = append(l.resuming, parked...)
 	start := !l.running && !l.closed && len(l.resuming) > 0
 	if start {
 		l.running, l.done = true, make(chan struct{})
 	}
 	l.mu.Unlock()
+	for _, pc := range refused {
+		p.refuseParked(pc, failure)
+	}
 	// Not on the caller's goroutine: that is the server's pump, which
 	// must keep reading while the held calls are written to the server.
 	if start {
@@ -205,6 +264,11 @@ func (p *Proxy) resume() {
 	dec := jsonrpc.NewDecoder(p.cfg.MaxDepth)
 	for {
 		l.mu.Lock()
+		if len(l.resuming) == 0 && l.id.IsZero() {
+			// What came while the resumer ran waited behind it; no
+			// listing is in flight, since nothing is parked while held.
+			l.resuming, l.parked = l.parked, nil
+		}
 		if l.closed || len(l.resuming) == 0 {
 			l.running = false
 			close(l.done)
@@ -216,10 +280,17 @@ func (p *Proxy) resume() {
 		l.mu.Unlock()
 		m, err := dec.Decode(pc.raw)
 		if err != nil { // it decoded before it was held
-			p.refuseParked(pc, "internal error: "+err.Error())
+			p.diag("dropped a held message from the client: %v", err)
 			continue
 		}
-		p.request(m, true)
+		switch m.Kind {
+		case jsonrpc.Request:
+			p.request(m, true)
+		case jsonrpc.Notification:
+			p.clientNotification(m)
+		case jsonrpc.Response:
+			p.clientResponse(m)
+		}
 	}
 }
 
@@ -241,6 +312,9 @@ func (p *Proxy) orphanHeld(reason string) {
 	l.resuming, l.parked, l.id = nil, nil, jsonrpc.ID{}
 	l.mu.Unlock()
 	for _, pc := range held {
+		if pc.c == nil {
+			continue // a notification or an answer the server no longer needs
+		}
 		msg := "MCP server " + reason + " before answering"
 		p.reply(pc.c.id, jsonrpc.CodeServerGone, "mcpwarden: "+msg, nil)
 		p.outcome(pc.c, "server_exited", msg)
@@ -269,7 +343,7 @@ func (p *Proxy) isOwnListing(id jsonrpc.ID) bool {
 // isParkedLocked reports whether a call with id is held; l.mu is held.
 func (p *Proxy) isParkedLocked(id jsonrpc.ID) bool {
 	for _, pc := range slices.Concat(p.listing.parked, p.listing.resuming) {
-		if pc.c.id.Key() == id.Key() {
+		if pc.c != nil && pc.c.id.Key() == id.Key() {
 			return true
 		}
 	}
@@ -283,15 +357,13 @@ func (p *Proxy) isParked(id jsonrpc.ID) bool {
 	return p.isParkedLocked(id)
 }
 
-// cancelParked forgets a held call the client cancelled; it reports
-// whether there was one.
-func (p *Proxy) cancelParked(id jsonrpc.ID) bool {
+// cancelParkedLocked forgets a held request the client cancelled; it
+// reports whether there was one. l.mu is held.
+func (p *Proxy) cancelParkedLocked(id jsonrpc.ID) bool {
 	l := &p.listing
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	for _, held := range []*[]parkedCall{&l.parked, &l.resuming} {
 		for i, pc := range *held {
-			if pc.c.id.Key() == id.Key() {
+			if pc.c != nil && pc.c.id.Key() == id.Key() {
 				*held = slices.Delete(*held, i, i+1)
 				return true
 			}

@@ -140,3 +140,26 @@ func TestOwnListingCarriesProtocolMeta(t *testing.T) {
 		t.Errorf("mcpwarden's listing: %+v", got)
 	}
 }
+
+// What the client sends while a call waits for the listing waits behind
+// it: the server sees the call, then the ping and the notification that
+// followed it, in the client's order.
+func TestHeldCallKeepsTheClientsOrder(t *testing.T) {
+	h := pinnedHarness(t, t.TempDir())
+	h.fromClient(echoCall("1", "first"))
+	id := h.ownListing()
+	h.fromClient(`{"jsonrpc":"2.0","id":2,"method":"ping"}`)
+	h.fromClient(`{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}`)
+	quiet(t, h.toServer, "server") // nothing overtakes the held call
+	h.fromServer(`{"jsonrpc":"2.0","id":` + id + `,"result":{"tools":[` + toolDef("echo", "Echoes.", `{"type":"object"}`) + `]}}`)
+	for _, want := range []string{`"method":"tools/call"`, `"method":"ping"`, `"method":"notifications/roots/list_changed"`} {
+		if got := next(t, h.toServer, "server"); !strings.Contains(got, want) {
+			t.Fatalf("server got %s, want the message with %s next", got, want)
+		}
+	}
+	// Once all has gone on, nothing is held: a ping goes straight through.
+	h.fromClient(`{"jsonrpc":"2.0","id":3,"method":"ping"}`)
+	if got := next(t, h.toServer, "server"); !strings.Contains(got, `"id":3`) {
+		t.Fatalf("server got %s, want the ping", got)
+	}
+}
