@@ -29,13 +29,26 @@ if [[ ${#targets[@]} -eq 0 ]]; then
 fi
 
 echo "fuzz: ${#targets[@]} targets, $FUZZTIME each"
+# Go before 1.27 can fail a target with a bare "context deadline exceeded"
+# as -fuzztime runs out, when a worker is slow to stop (golang/go#75804, a
+# race in the fuzzing coordinator): no failing input is written, and there
+# is nothing to reproduce. Such a run counts as a pass once the target's
+# corpus replays clean; any other failure, and any written input, fails.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 failed=()
 for target in "${targets[@]}"; do
 	read -r dir name <<<"$target"
 	echo "fuzz: $name in $dir"
-	if ! go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$dir"; then
-		failed+=("$name ($dir)")
+	if go test -run='^$' -fuzz="^${name}\$" -fuzztime="$FUZZTIME" "$dir" 2>&1 | tee "$log"; then
+		continue
 	fi
+	if grep -qx $'[ \t]*context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log" &&
+		go test -count=1 -run="^${name}\$" "$dir" >/dev/null; then
+		echo "fuzz: $name: stopped by the fuzzing coordinator's deadline race (golang/go#75804), no failing input; the corpus replays clean"
+		continue
+	fi
+	failed+=("$name ($dir)")
 done
 
 if [[ ${#failed[@]} -gt 0 ]]; then
