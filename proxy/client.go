@@ -243,20 +243,13 @@ func (p *Proxy) request(m *jsonrpc.Message, listed bool) {
 	}
 	raw := m.Raw
 	if d.Allow && m.Method == "tools/call" {
-		if p.needsListing(c.target) {
-			if !listed {
-				p.park(m, c)
-				return
-			}
-			if p.cfg.Calls != nil {
-				args, _, _ = p.cfg.Calls.RedactArgs(c.target, args) // the refusal is recorded
-			}
-			p.refuseCall(m, c, args, &filter.CallError{Unknown: true,
-				Reason: "the MCP server does not list this tool, so its definition and arguments cannot be checked"})
+		info, known := p.tools.find(c.target)
+		if !known && p.checksListing() && !listed {
+			p.park(m, c)
 			return
 		}
 		var cerr *filter.CallError
-		if raw, args, cerr = p.guardCall(m, c, args); cerr != nil {
+		if raw, args, cerr = p.guardCall(m, c, args, info, known); cerr != nil {
 			p.refuseCall(m, c, args, cerr)
 			return
 		}

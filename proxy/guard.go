@@ -45,18 +45,24 @@ func (t *toolState) find(name string) (toolInfo, bool) {
 	return info, ok
 }
 
-func (t *toolState) lookup(name string) toolInfo {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.tools[name]
+// unlistedError refuses a call of a tool the server does not list, even
+// when mcpwarden has listed its tools for the call.
+func unlistedError() *filter.CallError {
+	return &filter.CallError{Unknown: true,
+		Reason: "the MCP server does not list this tool, so its definition and arguments cannot be checked"}
 }
 
-// guardCall runs the per-tool guards on a tools/call the policy allows.
-// It returns the message to forward and the arguments to record, with
+// guardCall runs the per-tool guards on a tools/call the policy allows;
+// info is what the session's listings said of the tool, if known. It
+// returns the message to forward and the arguments to record, with
 // secrets redacted, whether or not the call is refused; what the guards
 // changed goes to c.notes.
-func (p *Proxy) guardCall(m *jsonrpc.Message, c *call, args jsontext.Value) ([]byte, jsontext.Value, *filter.CallError) {
+func (p *Proxy) guardCall(m *jsonrpc.Message, c *call, args jsontext.Value, info toolInfo, known bool) ([]byte, jsontext.Value, *filter.CallError) {
+	unlisted := !known && p.checksListing()
 	if p.cfg.Calls == nil {
+		if unlisted {
+			return nil, args, unlistedError()
+		}
 		return m.Raw, args, nil
 	}
 	// Redacted first, so that no refusal below records the secret.
@@ -64,7 +70,9 @@ func (p *Proxy) guardCall(m *jsonrpc.Message, c *call, args jsontext.Value) ([]b
 	if len(findings) > 0 {
 		c.notes = append(c.notes, "secrets redacted from the arguments: "+strings.Join(findings, ", "))
 	}
-	info := p.tools.lookup(c.target)
+	if unlisted {
+		return nil, out, unlistedError()
+	}
 	if info.hidden != "" {
 		return nil, out, &filter.CallError{Reason: info.hidden, Unknown: true}
 	}

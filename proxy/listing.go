@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -45,6 +46,17 @@ type listing struct {
 	running  bool
 	closed   bool
 	done     chan struct{}
+	// busy mirrors holding() for a look without the lock: every message
+	// from the client asks, and nearly always nothing is held. Only the
+	// client's pump (park) can make it true, so a false it reads cannot
+	// be overtaken by a listing it has not started.
+	busy atomic.Bool
+}
+
+// unlock releases l.mu, first noting in busy whether anything is held.
+func (l *listing) unlock() {
+	l.busy.Store(l.holding())
+	l.mu.Unlock()
 }
 
 // parkedCall is a message from the client held for the listing, copied
@@ -67,9 +79,12 @@ func (l *listing) holding() bool {
 // held call takes the call back instead: the server never sees either.
 func (p *Proxy) holdBehind(m *jsonrpc.Message) bool {
 	l := &p.listing
+	if !l.busy.Load() {
+		return false
+	}
 	l.mu.Lock()
 	held, dup := p.holdLocked(m)
-	l.mu.Unlock()
+	l.unlock()
 	if dup {
 		// Answered at once, as a duplicate that is not held would be.
 		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
@@ -103,16 +118,10 @@ func (p *Proxy) holdLocked(m *jsonrpc.Message) (held, dup bool) {
 	return true, false
 }
 
-// needsListing reports whether a call of tool must wait for a listing:
-// some guard checks calls against the listed definition, and this
-// session has not seen one for it.
-func (p *Proxy) needsListing(tool string) bool {
-	if p.cfg.Pins == nil && p.cfg.Calls == nil {
-		return false
-	}
-	_, known := p.tools.find(tool)
-	return !known
-}
+// checksListing reports whether some guard checks calls against the
+// tool's listed definition (pins, schemas), so that a call of a tool the
+// session has not seen listed must wait for a listing.
+func (p *Proxy) checksListing() bool { return p.cfg.Pins != nil || p.cfg.Calls != nil }
 
 // park holds a call until mcpwarden's own listing is answered, starting
 // the listing if none is in flight.
@@ -120,17 +129,17 @@ func (p *Proxy) park(m *jsonrpc.Message, c *call) {
 	l := &p.listing
 	l.mu.Lock()
 	if l.closed {
-		l.mu.Unlock()
+		l.unlock()
 		p.reply(m.ID, jsonrpc.CodeServerGone, "mcpwarden: MCP server is gone", nil)
 		return
 	}
 	if len(l.parked)+len(l.resuming) >= maxInFlight {
-		l.mu.Unlock()
+		l.unlock()
 		p.reply(m.ID, jsonrpc.CodeInternalError, fmt.Sprintf("mcpwarden: more than %d requests in flight; retry when some have been answered", maxInFlight), nil)
 		return
 	}
 	if p.isParkedLocked(m.ID) || p.fromClient.Has(m.ID) || p.awaitingApproval(m.ID) {
-		l.mu.Unlock()
+		l.unlock()
 		p.reply(m.ID, jsonrpc.CodeInvalidRequest, "mcpwarden: a request with id "+m.ID.Raw()+" is already in flight", nil)
 		return
 	}
@@ -139,7 +148,7 @@ func (p *Proxy) park(m *jsonrpc.Message, c *call) {
 	if start {
 		l.meta = protocolMeta(m.Params)
 	}
-	l.mu.Unlock()
+	l.unlock()
 	if start {
 		p.diag("listing the server's tools before a call of %q, which this session has not seen listed", c.target)
 		p.requestPage("")
@@ -155,7 +164,7 @@ func (p *Proxy) requestPage(cursor string) {
 	id := jsonrpc.StringID(fmt.Sprintf("mcpwarden-tools-list-%s-%d", p.approvals.nonce, l.seq))
 	l.id = id
 	meta := l.meta
-	l.mu.Unlock()
+	l.unlock()
 	// The id carries the proxy's random part: the client cannot have it
 	// in flight, and if it sends it later, that request is a duplicate.
 	if !p.fromClient.Add(id, &call{id: id, method: "tools/list", ownListing: true}) {
@@ -246,7 +255,7 @@ func (p *Proxy) listingDone(failure string) {
 	if start {
 		l.running, l.done = true, make(chan struct{})
 	}
-	l.mu.Unlock()
+	l.unlock()
 	for _, pc := range refused {
 		p.refuseParked(pc, failure)
 	}
@@ -272,12 +281,12 @@ func (p *Proxy) resume() {
 		if l.closed || len(l.resuming) == 0 {
 			l.running = false
 			close(l.done)
-			l.mu.Unlock()
+			l.unlock()
 			return
 		}
 		pc := l.resuming[0]
 		l.resuming = l.resuming[1:]
-		l.mu.Unlock()
+		l.unlock()
 		m, err := dec.Decode(pc.raw)
 		if err != nil { // it decoded before it was held
 			p.diag("dropped a held message from the client: %v", err)
@@ -303,14 +312,14 @@ func (p *Proxy) orphanHeld(reason string) {
 	l.closed = true
 	done := l.done
 	running := l.running
-	l.mu.Unlock()
+	l.unlock()
 	if running {
 		<-done // the call it is on finishes, and is in flight or answered
 	}
 	l.mu.Lock()
 	held := append(l.resuming, l.parked...)
 	l.resuming, l.parked, l.id = nil, nil, jsonrpc.ID{}
-	l.mu.Unlock()
+	l.unlock()
 	for _, pc := range held {
 		if pc.c == nil {
 			continue // a notification or an answer the server no longer needs
@@ -335,6 +344,9 @@ func (p *Proxy) refuseParked(pc parkedCall, why string) {
 // flight, which the client must not cancel.
 func (p *Proxy) isOwnListing(id jsonrpc.ID) bool {
 	l := &p.listing
+	if !l.busy.Load() {
+		return false
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return !l.id.IsZero() && l.id.Key() == id.Key()
@@ -352,6 +364,9 @@ func (p *Proxy) isParkedLocked(id jsonrpc.ID) bool {
 
 // isParked reports whether a call with id is held for the listing.
 func (p *Proxy) isParked(id jsonrpc.ID) bool {
+	if !p.listing.busy.Load() {
+		return false
+	}
 	p.listing.mu.Lock()
 	defer p.listing.mu.Unlock()
 	return p.isParkedLocked(id)
