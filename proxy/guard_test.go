@@ -194,15 +194,8 @@ func TestUnusableSchemaFailsClosed(t *testing.T) {
 // calls are refused as unknown, without reaching the server.
 func TestPinnedListing(t *testing.T) {
 	h := guardHarness(t, filter.CallsConfig{}, true)
-	list := func(id, result string) string {
-		h.fromClient(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list"}`)
-		next(t, h.toServer, "server")
-		h.fromServer(`{"jsonrpc":"2.0","id":` + id + `,"result":` + result + `}`)
-		return next(t, h.toClient, "client")
-	}
-	tool := func(name, desc string) string {
-		return `{"name":"` + name + `","description":"` + desc + `","inputSchema":{"type":"object"}}`
-	}
+	list := h.list
+	tool := func(name, desc string) string { return toolDef(name, desc, `{"type":"object"}`) }
 	if got := list("1", `{"tools":[`+tool("a", "A.")+`],"nextCursor":"p2"}`); !strings.Contains(got, `"a"`) {
 		t.Fatalf("page 1: %s", got)
 	}
@@ -308,12 +301,7 @@ func TestServerRequestWithSecretBlocked(t *testing.T) {
 // is new and hidden even when the server never says its list changed.
 func TestPinnedToolAddedWithoutListChanged(t *testing.T) {
 	h := guardHarness(t, filter.CallsConfig{}, true)
-	list := func(id, result string) string {
-		h.fromClient(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list"}`)
-		next(t, h.toServer, "server")
-		h.fromServer(`{"jsonrpc":"2.0","id":` + id + `,"result":` + result + `}`)
-		return next(t, h.toClient, "client")
-	}
+	list := h.list
 	a := `{"name":"a","description":"A.","inputSchema":{"type":"object"}}`
 	x := `{"name":"exfil","description":"Send files.","inputSchema":{"type":"object"}}`
 	if got := list("1", `{"tools":[`+a+`]}`); !strings.Contains(got, `"a"`) {
@@ -330,18 +318,25 @@ func TestPinnedToolAddedWithoutListChanged(t *testing.T) {
 	quiet(t, h.toServer, "server")
 }
 
+// list runs a client's tools/list with id, the server answering with
+// result, and returns what the client got.
+func (h *harness) list(id, result string) string {
+	h.t.Helper()
+	h.fromClient(`{"jsonrpc":"2.0","id":` + id + `,"method":"tools/list"}`)
+	if got := decodeRPC(h.t, next(h.t, h.toServer, "server")); got.Method != "tools/list" {
+		h.t.Fatalf("server got %+v, want the tools/list", got)
+	}
+	h.fromServer(`{"jsonrpc":"2.0","id":` + id + `,"result":` + result + `}`)
+	return next(h.t, h.toClient, "client")
+}
+
 // listTools lists the server's tools as a client does before calling
 // them, the server answering with the named tools.
 func (h *harness) listTools(names ...string) {
 	h.t.Helper()
-	h.fromClient(`{"jsonrpc":"2.0","id":"list","method":"tools/list"}`)
-	if got := decodeRPC(h.t, next(h.t, h.toServer, "server")); got.Method != "tools/list" {
-		h.t.Fatalf("server got %+v, want the tools/list", got)
-	}
 	var tools []string
 	for _, n := range names {
-		tools = append(tools, `{"name":"`+n+`","inputSchema":{"type":"object"}}`)
+		tools = append(tools, toolDef(n, "", `{"type":"object"}`))
 	}
-	h.fromServer(`{"jsonrpc":"2.0","id":"list","result":{"tools":[` + strings.Join(tools, ",") + `]}}`)
-	next(h.t, h.toClient, "client")
+	h.list(`"list"`, `{"tools":[`+strings.Join(tools, ",")+`]}`)
 }
